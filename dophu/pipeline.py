@@ -1,0 +1,89 @@
+"""The stages an item goes through after it is built: dedup, tag, store.
+
+Crawled and imported items take the same path, so an item means the same
+thing whichever door it came through. Each stage is a small object with one
+method; the crawler's Scrapy item pipelines wrap the same objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from dophu.models import Item
+from store import Store, UpsertResult
+
+
+class ItemTagger(Protocol):
+    def tag_item(self, item: Item) -> Item: ...
+
+
+class ExactDedup:
+    """Marks an item ``duplicate_of`` the first stored item with the same content."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, item: Item) -> Item:
+        if item.duplicate_of or not item.content_hash or not (item.title or item.text):
+            return item
+        first = self._seen.get(item.content_hash)
+        if first is None:
+            stored = [i for i in self.store.find_by_content_hash(item.content_hash)
+                      if i != item.id]
+            first = stored[0] if stored else None
+        if first is None or first == item.id:
+            self._seen.setdefault(item.content_hash, item.id)
+            return item
+        return item.model_copy(update={"duplicate_of": first})
+
+
+class StoreWriter:
+    """Upserts in batches; a crash loses at most the batch in flight."""
+
+    def __init__(self, store: Store, batch_size: int = 500):
+        self.store = store
+        self.batch_size = batch_size
+        self.result = UpsertResult()
+        self._batch: list[Item] = []
+
+    def add(self, item: Item) -> None:
+        self._batch.append(item)
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        done = self.store.upsert(self._batch)
+        self.result.new += done.new
+        self.result.updated += done.updated
+        self.result.unchanged += done.unchanged
+        self._batch = []
+
+
+class ItemPipeline:
+    """dedup → tag → store, for items already built (and so normalised)."""
+
+    def __init__(self, store: Store, tagger: ItemTagger | None = None, batch_size: int = 500):
+        self.dedup = ExactDedup(store)
+        self.tagger = tagger
+        self.writer = StoreWriter(store, batch_size)
+
+    def process(self, item: Item) -> Item:
+        item = self.dedup(item)
+        if self.tagger is not None:
+            item = self.tagger.tag_item(item)
+        self.writer.add(item)
+        return item
+
+    def run(self, items: Iterable[Item]) -> UpsertResult:
+        for item in items:
+            self.process(item)
+        self.writer.flush()
+        return self.writer.result
+
+    def close(self) -> UpsertResult:
+        self.writer.flush()
+        return self.writer.result
