@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/dophu demo
 
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

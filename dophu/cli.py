@@ -49,12 +49,20 @@ class BadInput(Exception):
     """A user error: exit 2 with this one-line message."""
 
 
-def _ctx(typer_ctx: typer.Context) -> Context:
+def context_of(typer_ctx: typer.Context) -> Context:
+    """The Context built from the global options (for commands in other modules too)."""
     return typer_ctx.obj
 
 
 def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+
+
+def fail(message: str, code: int) -> None:
+    """One plain line on stderr (never wrapped), then exit with ``code``."""
+    sys.stderr.write(" ".join(message.split()) + "\n")
+    sys.stderr.flush()
+    raise typer.Exit(code)
 
 
 def handle_errors(func: F) -> F:
@@ -65,19 +73,15 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (ConfigError, QueryError, ImportFileError, BadInput, DateParseError) as exc:
-            err.print(f"dophu: error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
+            fail(f"dophu: error: {exc}", 2)
         except StoreError as exc:
-            err.print(f"dophu: store error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(1) from None
+            fail(f"dophu: store error: {exc}", 1)
         except typer.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - last line of defence for a CLI
             if os.environ.get("DOPHU_DEBUG"):
                 raise
-            err.print(f"dophu: failed: {type(exc).__name__}: {exc}", markup=False,
-                      highlight=False)
-            raise typer.Exit(1) from None
+            fail(f"dophu: failed: {type(exc).__name__}: {exc}", 1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -107,7 +111,7 @@ def main_options(
 def plan_show(typer_ctx: typer.Context,
               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Themes, anniversaries (dates and windows), phases and units of the active plan."""
-    plan = _ctx(typer_ctx).plan
+    plan = context_of(typer_ctx).plan
     if as_json:
         emit_json(plan.model_dump(mode="json"))
         return
@@ -159,7 +163,7 @@ def source_rows(context: Context) -> list[dict[str, Any]]:
 def sources_list(typer_ctx: typer.Context,
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The configured sources with their health (last success, last error, items)."""
-    rows = source_rows(_ctx(typer_ctx))
+    rows = source_rows(context_of(typer_ctx))
     if as_json:
         emit_json({"sources": json.loads(json.dumps(rows, default=str))})
         return
@@ -179,7 +183,7 @@ def sources_list(typer_ctx: typer.Context,
 def sources_import(typer_ctx: typer.Context, file: Path,
                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Add or update sources by id from a CSV export; a file with any bad row changes nothing."""
-    context = _ctx(typer_ctx)
+    context = context_of(typer_ctx)
     try:
         text, _ = decode_bytes(file.read_bytes())
     except FileNotFoundError:
@@ -214,7 +218,7 @@ def import_cmd(
     """Add items that were not crawled (JSON Lines or CSV: url,title,text,published_at,source)."""
     from dophu.tagging import load_tagger
 
-    context = _ctx(typer_ctx)
+    context = context_of(typer_ctx)
     tagger = load_tagger(context)
     report = import_file(file, context.store, context.sources, source_override=source,
                          tagger=tagger)
@@ -258,7 +262,7 @@ def search_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Full-text search with filters."""
-    context = _ctx(typer_ctx)
+    context = context_of(typer_ctx)
     plan = context.plan
     for values, known, name in ((theme, plan.label_ids("theme"), "--theme"),
                                 (anniversary, plan.label_ids("anniversary"), "--anniversary")):
@@ -298,7 +302,7 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
 ) -> None:
     """Every indexed item as JSON Lines (the item form of interface.md)."""
-    store = _ctx(typer_ctx).store
+    store = context_of(typer_ctx).store
     handle = output.open("w", encoding="utf-8") if output else sys.stdout
     count = 0
     try:
@@ -309,6 +313,24 @@ def export_cmd(
         if output:
             handle.close()
     err.print(f"exported {count} items" + (f" to {output}" if output else ""))
+
+
+# Each area adds its own commands (``register(app)`` in its ``cli`` module), so that
+# crawler, classifier, reports, API and service code stay in their own packages.
+COMMAND_MODULES = ("crawlers.cli", "classifier.cli", "reports.cli", "store.cli", "api.cli",
+                   "dophu.service")
+
+
+def _register_command_modules() -> None:
+    import importlib
+    import importlib.util
+
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:

@@ -289,6 +289,17 @@ def _friendly(error: dict[str, Any]) -> str:
     return text.removeprefix("Value error, ")
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so that pydantic (not YAML) judges them and
+    a wrong date is reported with its file, line and field like any other error."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         raw = path.read_text(encoding="utf-8")
@@ -297,8 +308,8 @@ def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except UnicodeDecodeError as exc:
         raise ConfigError(path, None, "", f"not UTF-8 text ({exc.reason})") from None
     try:
-        data = yaml.safe_load(raw)
-        root = yaml.compose(raw, Loader=yaml.SafeLoader)
+        data = yaml.load(raw, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(raw, Loader=_PlainLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigError(path, line, "", f"not valid YAML: {exc.problem}") from None

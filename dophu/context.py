@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dophu.config import Plan, Source, find_plan_file, load_plan, load_sources
+from dophu.settings import Settings, load_settings
 from store import Store, open_store
 
 
@@ -44,6 +45,10 @@ class Context:
 
     def source(self, source_id: str) -> Source | None:
         return next((s for s in self.sources if s.id == source_id), None)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_dir)
 
     @cached_property
     def store(self) -> Store:

@@ -1,0 +1,68 @@
+"""Operational settings (``config/settings.yaml``): crawl politeness, API tokens, schedule.
+
+Each section belongs to one area; a missing file or section means the defaults.
+Secrets (API tokens) may also come from the environment, never from the repo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dophu.config import ConfigError, _load_yaml, _validate
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CrawlSettings(_Section):
+    user_agent: str = "dophu/0.1 (+https://github.com/dophu/dophu; coverage monitoring)"
+    contact_url: str = "https://github.com/dophu/dophu"
+    download_delay: float = Field(default=1.0, ge=0)
+    concurrency_per_host: int = Field(default=2, ge=1, le=8)
+    concurrency_total: int = Field(default=16, ge=1, le=256)
+    autothrottle: bool = True
+    timeout_seconds: float = Field(default=30, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_page_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    listing_depth: int = Field(default=3, ge=0, le=50)
+    max_items_per_source: int = Field(default=500, ge=1)
+    obey_robots: bool = True
+    rediscover_after_failures: int = Field(default=3, ge=1)
+    pass_time_limit_seconds: int = Field(default=1800, gt=0)
+
+
+class ApiSettings(_Section):
+    tokens: dict[str, str] = Field(default_factory=dict)   # name -> token
+    read_requires_token: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    max_page_size: int = Field(default=100, ge=1, le=200)
+
+
+class ServiceSettings(_Section):
+    weekly_report_day: str = "mon"
+    weekly_report_time: str = "07:00"
+    report_formats: list[str] = Field(default_factory=lambda: ["html", "xlsx", "md", "json"])
+    jitter_seconds: int = Field(default=120, ge=0)
+
+
+class Settings(_Section):
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+
+
+def load_settings(config_dir: str | Path) -> Settings:
+    path = Path(config_dir) / "settings.yaml"
+    if not path.exists():
+        return Settings()
+    data, root = _load_yaml(path)
+    if data is None:
+        return Settings()
+    return _validate(Settings, data, path, root)
+
+
+__all__ = ["ApiSettings", "ConfigError", "CrawlSettings", "ServiceSettings", "Settings",
+           "load_settings"]
