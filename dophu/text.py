@@ -31,8 +31,14 @@ def _move_tone(match: re.Match[str]) -> str:
     return match.group(4) + match.group(6) + match.group(5)
 
 
+# In NFC text, an old placement always shows as "o"/"u" before a toned a, e or y.
+_OLD_TONE_CANDIDATE = re.compile("[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]")
+
+
 def normalize_tone_placement(text: str) -> str:
     """Put tone marks where the modern orthography puts them: "hoà" → "hòa"."""
+    if unicodedata.is_normalized("NFC", text) and not _OLD_TONE_CANDIDATE.search(text):
+        return text  # nothing to move (the common case, checked cheaply)
     decomposed = unicodedata.normalize("NFD", text)
     if not any(t in decomposed for t in _TONES):
         return text

@@ -30,8 +30,11 @@ def open_store(data_dir: str | Path, *, readonly: bool = False,
         "ELASTICSEARCH_URL")
     if url:
         from store.elastic import ElasticStore  # imported only when asked for
+        from store.spool import SPOOL_FILENAME, SpoolingStore
 
-        return ElasticStore(url, api_key=os.environ.get("ELASTICSEARCH_API_KEY") or None)
+        remote = ElasticStore(url, api_key=os.environ.get("ELASTICSEARCH_API_KEY") or None)
+        # writers keep items in a local spool while the cluster is down (store/spool.py)
+        return remote if readonly else SpoolingStore(remote, Path(data_dir) / SPOOL_FILENAME)
     from store.sqlite import SQLiteStore
 
     return SQLiteStore(Path(data_dir) / STORE_FILENAME, readonly=readonly)

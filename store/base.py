@@ -29,6 +29,10 @@ class StoreError(RuntimeError):
     """The store cannot do what was asked (unreachable, read-only, corrupt)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached right now; the same call may succeed later."""
+
+
 class QueryError(ValueError):
     """The user's query or filters are not acceptable; the message says why."""
 
