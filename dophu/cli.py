@@ -150,12 +150,25 @@ def source_rows(context: Context) -> list[dict[str, Any]]:
                 "consecutive_failures": state.consecutive_failures,
                 "last_error": state.last_error, "last_run": state.last_run,
                 "next_due": state.next_due,
+                "status": getattr(state, "status", None),
+                "recent_errors": (getattr(state, "recent_errors", None) or [])[:5],
                 "discovered": {"feeds": state.discovered_feeds,
                                "sitemaps": state.discovered_sitemaps,
                                "listings": state.discovered_listings},
             },
         })
     return rows
+
+
+def _health_label(health: dict[str, Any]) -> str:
+    """"site broken" and "published nothing" must not look alike."""
+    if not health:
+        return "chưa thu thập"
+    if health.get("consecutive_failures"):
+        return "LỖI (trang không truy cập được)"
+    if health.get("status") == "no-new-items":
+        return "hoạt động, không có bài mới"
+    return "hoạt động"
 
 
 @sources_app.command("list")
@@ -167,12 +180,16 @@ def sources_list(typer_ctx: typer.Context,
     if as_json:
         emit_json({"sources": json.loads(json.dumps(rows, default=str))})
         return
-    table = Table("id", "đơn vị", "loại", "trang chủ", "lần thành công cuối", "lỗi liên tiếp",
-                  "lỗi gần nhất")
+    table = Table("id", "đơn vị", "loại", "trang chủ", "tình trạng", "lần thành công cuối",
+                  "lần chạy cuối", "lỗi liên tiếp", "lỗi gần nhất")
     for row in rows:
         health = row["health"] or {}
+        last_run = health.get("last_run") or {}
         table.add_row(row["id"], row["unit"], row["kind"], row["home"] or "",
+                      _health_label(health),
                       str(health.get("last_success") or "chưa thu thập"),
+                      f"mới {last_run.get('new', 0)} / đọc {last_run.get('seen', 0)}"
+                      if last_run else "",
                       str(health.get("consecutive_failures", "")),
                       str(health.get("last_error") or ""))
     out.print(table)

@@ -32,6 +32,17 @@ class CrawlSettings(_Section):
     obey_robots: bool = True
     rediscover_after_failures: int = Field(default=3, ge=1)
     pass_time_limit_seconds: int = Field(default=1800, gt=0)
+    # Added with the crawler (all optional, defaults shown):
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)      # doubles on each retry
+    max_retry_after_seconds: float = Field(default=300, ge=0)    # a longer Retry-After: retry later
+    store_batch_size: int = Field(default=50, ge=1, le=5000)
+    near_duplicate_threshold: float = Field(default=0.8, ge=0.5, le=1.0)
+    near_duplicate_window_days: int = Field(default=60, ge=1)
+    max_url_errors: int = Field(default=5, ge=1)                 # then a failing page is left
+    max_discovered_feeds: int = Field(default=30, ge=1)
+    sitemap_children: int = Field(default=5, ge=1)               # newest child sitemaps read
+    home_as_listing: bool = True       # read the home page's article links too (feeds are partial)
+    log_level: str = "WARNING"
 
 
 class ApiSettings(_Section):

@@ -1,7 +1,8 @@
 """Finds the tagger for a context: the classifier when one is installed, else none.
 
 Until a classifier exists, items are stored untagged (``relevant`` is null):
-no tag is ever invented.
+no tag is ever invented. The tagger is wrapped so that each ``tag_item`` call is
+timed into the ``dophu_tagging_seconds`` histogram (``dophu.metrics``).
 """
 
 from __future__ import annotations
@@ -15,4 +16,6 @@ def load_tagger(context: Context) -> ItemTagger | None:
         from classifier.tagger import build_tagger  # type: ignore[attr-defined]
     except ImportError:
         return None
-    return build_tagger(context.plan, model_path=context.model_path)
+    from dophu.metrics import TimedTagger
+
+    return TimedTagger(build_tagger(context.plan, model_path=context.model_path))

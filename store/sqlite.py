@@ -157,9 +157,13 @@ class SQLiteStore(Store):
         try:
             if self.readonly:
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                       check_same_thread=False, timeout=30)
+                                       check_same_thread=False, timeout=30,
+                                       isolation_level=None)
             else:
-                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+                # autocommit: the only transactions are the explicit ones of _write(), so a
+                # search's temp-table work never leaves a stale snapshot open on a thread
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30,
+                                       isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
@@ -435,17 +439,6 @@ class SQLiteStore(Store):
 
     # ------------------------------------------------------------ search
     def search(self, query: SearchQuery) -> SearchResult:
-        try:
-            return self._search(query)
-        finally:
-            # Filling the temp table opened an implicit transaction on this thread's
-            # connection: left open, it would pin a stale snapshot for every later read on
-            # the thread and make its next write fail ("transaction within a transaction").
-            conn = self._conn
-            if conn.in_transaction:
-                conn.commit()
-
-    def _search(self, query: SearchQuery) -> SearchResult:
         parsed = parse_query(query.text)
         if parsed.empty:
             return self._listing(query)
