@@ -1,0 +1,92 @@
+"""Crawl throughput over the bundled demo sites, with every politeness delay at zero.
+
+    .venv/bin/python bench/bench_crawl.py                 # one copy of the four sites
+    .venv/bin/python bench/bench_crawl.py --copies 4      # 16 sites, 4 of each kind
+
+Starts the demo sites in this process (``--copies`` sets of them, each its own
+ports), runs ``dophu crawl --all --json`` as a child process on a fresh data
+dir (the way the scheduler runs it), then a second, unchanged pass, and prints
+per pass: responses served, items stored, pages/s over the crawl itself and
+over the whole child process (start-up included), and the child's peak RSS
+(``resource.getrusage(RUSAGE_CHILDREN)``). Throughput, not correctness: the
+tests in tests/crawlers check what is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from demo.server import DemoSites  # noqa: E402
+
+SETTINGS = {"download_delay": 0, "autothrottle": False, "concurrency_per_host": 8,
+            "concurrency_total": 32, "retries": 0, "timeout_seconds": 10,
+            "retry_backoff_seconds": 0, "log_level": "WARNING"}
+
+
+def crawl_pass(config: Path, data: Path) -> tuple[dict, float, int]:
+    """(summary, wall seconds, peak RSS in KiB so far among children)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "dophu.cli", "--config", str(config), "--data", str(data),
+         "crawl", "--all", "--json"], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"crawl failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(done.stdout), wall, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=1, help="sets of the four demo sites")
+    parser.add_argument("--slow-seconds", type=float, default=0.0,
+                        help="delay of the ward portal's slow page")
+    args = parser.parse_args()
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        config, data = Path(tmp) / "config", Path(tmp) / "data"
+        (config / "plans").mkdir(parents=True)
+        for plan in (REPO / "config" / "plans").glob("*.yaml"):
+            (config / "plans" / plan.name).write_bytes(plan.read_bytes())
+        (config / "settings.yaml").write_text(yaml.safe_dump({"crawl": SETTINGS}))
+        sites, sources = [], []
+        for copy in range(args.copies):
+            demo = stack.enter_context(DemoSites(slow_seconds=args.slow_seconds))
+            sites.append(demo)
+            for entry in demo.sources():
+                sources.append({**entry, "id": f"{entry['id']}-{copy}"})
+        (config / "sources.yaml").write_text(
+            yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False),
+            encoding="utf-8")
+        print(f"{len(sources)} demo sites, delays 0, concurrency/host "
+              f"{SETTINGS['concurrency_per_host']}")
+        for label in ("first pass", "second pass (unchanged)"):
+            for demo in sites:
+                demo.reset_stats()
+            summary, wall, peak = crawl_pass(config, data)
+            served = sum(s["requests"] for demo in sites for s in demo.stats.values())
+            crawl_seconds = (datetime.fromisoformat(summary["finished_at"])
+                             - datetime.fromisoformat(summary["started_at"])).total_seconds()
+            print(f"{label}: {served} responses, {summary['new']} new items, "
+                  f"{summary['errors']} errors; crawl {crawl_seconds:.2f} s "
+                  f"= {served / max(crawl_seconds, 1e-9):.1f} pages/s; process {wall:.2f} s "
+                  f"= {served / wall:.1f} pages/s; peak RSS {peak / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

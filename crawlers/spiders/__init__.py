@@ -1,0 +1,1 @@
+"""The spiders: one class crawls any number of configured sources."""
