@@ -52,12 +52,11 @@ def crawl_pass(config: Path, data: Path) -> tuple[dict, float, int]:
     return json.loads(done.stdout), wall, peak
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=1, help="sets of the four demo sites")
-    parser.add_argument("--slow-seconds", type=float, default=0.0,
-                        help="delay of the ward portal's slow page")
-    args = parser.parse_args()
+def crawl_demo(copies: int = 1, slow_seconds: float = 0.0, verbose: bool = True
+               ) -> list[dict]:
+    """Two passes (first, then unchanged) over ``copies`` sets of the demo sites; per pass:
+    responses served, items, errors, crawl and process seconds, pages/s, peak RSS (MiB)."""
+    passes = []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         config, data = Path(tmp) / "config", Path(tmp) / "data"
         (config / "plans").mkdir(parents=True)
@@ -65,16 +64,17 @@ def main() -> None:
             (config / "plans" / plan.name).write_bytes(plan.read_bytes())
         (config / "settings.yaml").write_text(yaml.safe_dump({"crawl": SETTINGS}))
         sites, sources = [], []
-        for copy in range(args.copies):
-            demo = stack.enter_context(DemoSites(slow_seconds=args.slow_seconds))
+        for copy in range(copies):
+            demo = stack.enter_context(DemoSites(slow_seconds=slow_seconds))
             sites.append(demo)
             for entry in demo.sources():
                 sources.append({**entry, "id": f"{entry['id']}-{copy}"})
         (config / "sources.yaml").write_text(
             yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False),
             encoding="utf-8")
-        print(f"{len(sources)} demo sites, delays 0, concurrency/host "
-              f"{SETTINGS['concurrency_per_host']}")
+        if verbose:
+            print(f"{len(sources)} demo sites, delays 0, concurrency/host "
+                  f"{SETTINGS['concurrency_per_host']}")
         for label in ("first pass", "second pass (unchanged)"):
             for demo in sites:
                 demo.reset_stats()
@@ -82,10 +82,41 @@ def main() -> None:
             served = sum(s["requests"] for demo in sites for s in demo.stats.values())
             crawl_seconds = (datetime.fromisoformat(summary["finished_at"])
                              - datetime.fromisoformat(summary["started_at"])).total_seconds()
-            print(f"{label}: {served} responses, {summary['new']} new items, "
-                  f"{summary['errors']} errors; crawl {crawl_seconds:.2f} s "
-                  f"= {served / max(crawl_seconds, 1e-9):.1f} pages/s; process {wall:.2f} s "
-                  f"= {served / wall:.1f} pages/s; peak RSS {peak / 1024:.0f} MiB")
+            passes.append({"pass": label, "sites": len(sources), "responses": served,
+                           "new": summary["new"], "errors": summary["errors"],
+                           "crawl_s": round(crawl_seconds, 2), "process_s": round(wall, 2),
+                           "pages_per_s": round(served / max(crawl_seconds, 1e-9), 1),
+                           "process_pages_per_s": round(served / wall, 1),
+                           "peak_rss_mb": round(peak / 1024)})
+            if verbose:
+                print(f"{label}: {served} responses, {summary['new']} new items, "
+                      f"{summary['errors']} errors; crawl {crawl_seconds:.2f} s "
+                      f"= {served / max(crawl_seconds, 1e-9):.1f} pages/s; process {wall:.2f} s "
+                      f"= {served / wall:.1f} pages/s; peak RSS {peak / 1024:.0f} MiB")
+    return passes
+
+
+def run_crawl(copies: int = 1) -> list:
+    """The table's crawl row: the first pass (every page new), politeness off."""
+    from bench.common import Row
+
+    first, second = crawl_demo(copies, verbose=False)
+    rate, rss = first["pages_per_s"], first["peak_rss_mb"]
+    return [Row("crawl", f"full crawl of {first['sites']} demo sites on 127.0.0.1, politeness "
+                f"off ({first['responses']} responses, {first['new']} items)", rate,
+                f"pages/s, peak RSS {rss} MB", None, "", "≥ 40 pages/s, peak RSS ≤ 400 MB",
+                rate >= 40 and rss <= 400,
+                {"peak_rss_mb": rss, "first_pass": first, "second_pass": second},
+                command="python -m bench --only crawl")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=1, help="sets of the four demo sites")
+    parser.add_argument("--slow-seconds", type=float, default=0.0,
+                        help="delay of the ward portal's slow page")
+    args = parser.parse_args()
+    crawl_demo(args.copies, args.slow_seconds)
 
 
 if __name__ == "__main__":

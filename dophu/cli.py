@@ -30,6 +30,8 @@ from dophu.config import (
 from dophu.context import Context
 from dophu.dates import DateParseError, parse_date
 from dophu.importer import ImportFileError, decode_bytes, import_file
+from dophu.logs import setup_logging
+from dophu.progress import count_records, progress
 from store import QueryError, SearchQuery, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -93,7 +95,10 @@ def main_options(
                                                 "(default: $DOPHU_CONFIG or ./config)")] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Data dir "
                                               "(default: $DOPHU_DATA or ./data)")] = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as JSON lines on stderr "
+                                           "(also: DOPHU_LOG_FORMAT=json)")] = False,
 ) -> None:
+    setup_logging(log_json)
     context = Context()
     if config is not None:
         context.config_dir = config
@@ -237,8 +242,12 @@ def import_cmd(
 
     context = context_of(typer_ctx)
     tagger = load_tagger(context)
-    report = import_file(file, context.store, context.sources, source_override=source,
-                         tagger=tagger)
+    rows = count_records(file)
+    if rows and file.suffix.lower() in (".csv", ".tsv"):
+        rows -= 1                                   # the header
+    with progress(f"importing {file.name}", total=rows, unit="rows") as advance:
+        report = import_file(file, context.store, context.sources, source_override=source,
+                             tagger=tagger, progress=advance)
     if as_json:
         emit_json(report.as_json())
         return

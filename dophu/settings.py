@@ -6,9 +6,11 @@ Secrets (API tokens) may also come from the environment, never from the repo.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dophu.config import ConfigError, _load_yaml, _validate
 
@@ -52,11 +54,56 @@ class ApiSettings(_Section):
     max_page_size: int = Field(default=100, ge=1, le=200)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+REPORT_FORMATS = ("html", "xlsx", "md", "json")
+
+
 class ServiceSettings(_Section):
+    """``dophu run``: when the weekly report is written, how crawl passes are cut up."""
+
     weekly_report_day: str = "mon"
     weekly_report_time: str = "07:00"
-    report_formats: list[str] = Field(default_factory=lambda: ["html", "xlsx", "md", "json"])
+    timezone: str = "Asia/Ho_Chi_Minh"
+    report_formats: list[str] = Field(default_factory=lambda: list(REPORT_FORMATS))
+    report_catch_up_weeks: int = Field(default=4, ge=1, le=52)   # missed weeks written on start
     jitter_seconds: int = Field(default=120, ge=0)
+    tick_seconds: int = Field(default=30, ge=1, le=3600)         # how often "what is due?" runs
+    config_check_seconds: int = Field(default=15, ge=1, le=3600)
+    crawl_group_size: int = Field(default=4, ge=1, le=100)       # sources per crawl subprocess
+    crawl_kill_grace_seconds: int = Field(default=60, ge=1)      # past pass_time_limit_seconds
+
+    @field_validator("weekly_report_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in WEEKDAYS:
+            raise ValueError(f"not a weekday (one of {', '.join(WEEKDAYS)}): {value!r}")
+        return day
+
+    @field_validator("weekly_report_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(value))
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise ValueError(f"not a time of day like 07:00: {value!r}")
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone: {value!r}") from None
+        return value
+
+    @field_validator("report_formats")
+    @classmethod
+    def _formats(cls, value: list[str]) -> list[str]:
+        unknown = [f for f in value if f not in REPORT_FORMATS]
+        if unknown or not value:
+            raise ValueError(f"formats must be some of {', '.join(REPORT_FORMATS)}: {value!r}")
+        return list(dict.fromkeys(value))
 
 
 class Settings(_Section):

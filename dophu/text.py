@@ -19,9 +19,11 @@ _BLANK_LINES = re.compile(r"\n\s*\n\s*")
 # the old orthography puts on the second letter ("hoà", "thuỷ") and the modern
 # one on the first ("hòa", "thủy") when the syllable ends there.
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
+# (A combining mark after the tone means the vowel carries another mark too, as
+# in "hoặc": a + dot below + breve; such a syllable is not an old placement.)
 _OLD_TONE = re.compile(
-    r"(?<![qQgG])([oO])([aAeE])([" + _TONES + r"])(?![^\W\d_])"
-    r"|(?<![qQ])([uU])([yY])([" + _TONES + r"])(?![^\W\d_])"
+    r"(?<![qQgG])([oO])([aAeE])([" + _TONES + r"])(?![^\W\d_]|[\u0300-\u036f])"
+    r"|(?<![qQ])([uU])([yY])([" + _TONES + r"])(?![^\W\d_]|[\u0300-\u036f])"
 )
 
 

@@ -65,7 +65,9 @@ def test_round_trip_import_search_export(dophu: Dophu, tmp_path: Path) -> None:
     assert item["url"] == "https://baocantho.com.vn/dai-hoi-dang-bo-phuong.html"
     assert (item["source"], item["unit"], item["kind"]) == ("baocantho", "bao-can-tho",
                                                            "newspaper")
-    assert item["themes"] == [] and item["anniversaries"] == []
+    # the shipped classifier tags on import: the congress item carries its theme, with evidence
+    assert [t["id"] for t in item["themes"]] == ["dai-hoi-dang"] and item["relevant"] is True
+    assert any("Đại hội Đảng bộ" in e for e in item["themes"][0]["evidence"])
     assert set(found["facets"]) >= {"theme", "source", "unit"}
     nfd = dophu.json("search", "giai phong mien nam")["items"][0]
     assert nfd["title"] == "Lễ kỷ niệm 50 năm giải phóng miền Nam"

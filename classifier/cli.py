@@ -1,0 +1,276 @@
+"""``dophu tag``, ``dophu train`` and ``dophu evaluate`` (registered by dophu.cli)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import typer
+from rich.table import Table
+
+from classifier.corpus import (
+    Corpus,
+    CorpusError,
+    data_hash,
+    feedback_items,
+    load_corpus,
+)
+from classifier.evaluation import evaluate_items
+from classifier.model import ModelBundle, ModelFileError, load_bundle, save_bundle
+from classifier.tagger import build_tagger, resolve_model
+from classifier.training import TrainConfig, train_model
+from dophu.cli import BadInput, context_of, emit_json, err, handle_errors, out
+from dophu.dates import DateParseError, parse_datetime
+
+BATCH = 256
+
+
+class DocLineError(ValueError):
+    """One input line of ``dophu tag`` that cannot be tagged."""
+
+
+def parse_doc_line(raw: str) -> dict[str, Any]:
+    """A ``dophu tag`` input line → {"id","title","text","published_at","url"}."""
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise DocLineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise DocLineError("expected a JSON object")
+    doc_id = record.get("id")
+    if doc_id is None or (isinstance(doc_id, str) and not doc_id.strip()):
+        raise DocLineError("id: required")
+    if not isinstance(doc_id, str | int):
+        raise DocLineError("id: expected a string")
+    for name in ("title", "text"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise DocLineError(f"{name}: expected a string")
+    if not (record.get("title") or record.get("text")):
+        raise DocLineError("title and text are both empty")
+    try:
+        published_at = parse_datetime(record.get("published_at"))
+    except DateParseError as exc:
+        raise DocLineError(f"published_at: {exc}") from None
+    return {"id": str(doc_id), "title": record.get("title") or "",
+            "text": record.get("text") or "", "published_at": published_at,
+            "url": record.get("url")}
+
+
+def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
+    for number, raw in enumerate(handle, start=1):
+        if raw.strip():
+            yield number, raw
+
+
+@handle_errors
+def tag_cmd(
+    typer_ctx: typer.Context,
+    file: Annotated[Path | None, typer.Argument(help="JSON Lines file (default: stdin)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines output (the default "
+                                          "form; kept for symmetry)")] = False,
+) -> None:
+    """Tag JSON Lines documents {"id","title","text","published_at"?,"url"?}: one JSON line each."""
+    del as_json  # the output is JSON Lines either way (interface.md)
+    context = context_of(typer_ctx)
+    tagger = build_tagger(context.plan, model_path=context.model_path)
+    name = file.name if file else "stdin"
+    if file is not None and not file.exists():
+        raise BadInput(f"{file}: file not found")
+    handle = file.open(encoding="utf-8") if file else sys.stdin
+    tagged = relevant = bad = 0
+    try:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            nonlocal tagged, relevant
+            for doc, result in zip(batch, tagger.tag_many(batch), strict=True):
+                emit_json({"id": doc["id"], **result.as_json()})
+                tagged += 1
+                relevant += result.relevant
+            sys.stdout.flush()
+            batch.clear()
+
+        try:
+            for number, raw in _lines(handle):
+                try:
+                    batch.append(parse_doc_line(raw))
+                except DocLineError as exc:
+                    bad += 1
+                    err.print(f"{name}:{number}: {exc}", markup=False, highlight=False,
+                              soft_wrap=True)
+                    continue
+                if len(batch) >= BATCH:
+                    flush()
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{name}: not UTF-8 text ({exc.reason})") from None
+        flush()
+    finally:
+        if file is not None:
+            handle.close()
+    err.print(f"tagged {tagged} ({relevant} relevant), {bad} bad line(s); {tagger.status}",
+              markup=False, highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+def _report_corpus_errors(corpus: Corpus, limit: int = 20) -> None:
+    for error in corpus.errors[:limit]:
+        err.print(f"skipped {error}", markup=False, highlight=False, soft_wrap=True)
+    if len(corpus.errors) > limit:
+        err.print(f"... and {len(corpus.errors) - limit} more skipped line(s)")
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {"relevance_f1": metrics["relevance"]["f1"],
+            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
+            "theme_macro_f1": metrics["theme"]["macro_f1"],
+            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
+            "anniversary_macro_f1": metrics["anniversary"]["macro_f1"]}
+
+
+@handle_errors
+def train_cmd(
+    typer_ctx: typer.Context,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Model file (default: "
+                                                  "<data>/models/<plan id>.joblib)")] = None,
+    data: Annotated[list[Path] | None, typer.Option(
+        "--data-file", help="Labelled JSON Lines (default: classifier/data/*.jsonl)")] = None,
+    feedback: Annotated[bool, typer.Option("--feedback/--no-feedback",
+                                           help="Learn from people's feedback in the store")
+                        ] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Retrain from the labelled corpus (training split) and feedback; write a versioned model."""
+    context = context_of(typer_ctx)
+    plan = context.plan
+    corpus = load_corpus(plan, data)
+    _report_corpus_errors(corpus)
+    items = corpus.train
+    from_feedback = []
+    if feedback:
+        store = context.store
+        from_feedback = list(feedback_items(store.list_feedback(), store.get, plan))
+    training = items + from_feedback
+    if len(training) < 20:
+        raise BadInput(f"only {len(training)} labelled item(s) to train on; need at least 20")
+    files = sorted({i.source_file for i in corpus.items})
+    bundle = train_model(plan, training, TrainConfig(), data_hash=data_hash(training),
+                         info={"corpus_files": files, "corpus_items": len(corpus.items),
+                               "train_items": len(items), "feedback_items": len(from_feedback),
+                               "skipped_lines": len(corpus.errors)})
+    target = out_file or context.model_path
+    save_bundle(bundle, target)
+    heldout = corpus.test
+    summary: dict[str, Any] = {"model": str(target), **bundle.summary(),
+                               "skipped": [str(e) for e in corpus.errors]}
+    if heldout:
+        result = evaluate_items(plan, bundle, heldout)
+        summary["heldout"] = {"items": len(heldout),
+                              **_headline(result["all"]["combined"])}
+    if as_json:
+        emit_json(summary)
+        return
+    err.print(f"wrote {target} ({bundle.model_version}): {len(items)} corpus items, "
+              f"{len(from_feedback)} from feedback, {bundle.info['train_seconds']} s",
+              markup=False, highlight=False, soft_wrap=True)
+    if "heldout" in summary:
+        h = summary["heldout"]
+        err.print(f"held-out ({h['items']} items): relevance F1 {h['relevance_f1']:.3f}, "
+                  f"themes micro F1 {h['theme_micro_f1']:.3f}, anniversaries micro F1 "
+                  f"{h['anniversary_micro_f1']:.3f}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _load_model_for(plan: Any, model: Path | None, default: Path) -> tuple[ModelBundle | None,
+                                                                            str]:
+    if model is not None:
+        try:
+            bundle = load_bundle(model)
+            bundle.check_plan(plan)
+        except ModelFileError as exc:
+            raise BadInput(str(exc)) from None
+        return bundle, str(model)
+    bundle, used, status = resolve_model(plan, default)
+    return bundle, str(used) if used else status
+
+
+@handle_errors
+def evaluate_cmd(
+    typer_ctx: typer.Context,
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold JSON Lines (default: the "
+                                              "held-out split of classifier/data)")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model file (default: the "
+                                               "tagger's)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
+    context = context_of(typer_ctx)
+    plan = context.plan
+    if gold is not None:
+        if not gold.exists():
+            raise BadInput(f"{gold}: file not found")
+        corpus = load_corpus(plan, [gold])
+        if corpus.errors:
+            first: CorpusError = corpus.errors[0]
+            more = f" (and {len(corpus.errors) - 1} more)" if len(corpus.errors) > 1 else ""
+            raise BadInput(f"{first}{more}")
+        items = corpus.items
+        gold_name = str(gold)
+    else:
+        corpus = load_corpus(plan)
+        _report_corpus_errors(corpus)
+        items = corpus.test
+        gold_name = "held-out split of classifier/data"
+    if not items:
+        raise BadInput(f"{gold_name}: no gold items")
+    bundle, model_name = _load_model_for(plan, model, context.model_path)
+    subsets = {}
+    if any(i.form == "real" for i in items) and not all(i.form == "real" for i in items):
+        subsets["real"] = [i.form == "real" for i in items]
+    result = evaluate_items(plan, bundle, items, subsets)
+    payload = {"gold": {"source": gold_name, "items": len(items)},
+               "model": bundle.summary() if bundle else None, "model_source": model_name,
+               "results": result}
+    if as_json:
+        emit_json(payload)
+        return
+    _print_evaluation(payload)
+
+
+def _print_evaluation(payload: dict[str, Any]) -> None:
+    out.print(f"gold: {payload['gold']['source']} ({payload['gold']['items']} items); "
+              f"model: {payload['model_source']}", highlight=False, markup=False)
+    for subset, modes in payload["results"].items():
+        table = Table("subset / mode", "relevance P", "R", "F1", "themes micro F1", "macro F1",
+                      "anniv. micro F1", "macro F1", title=f"{subset}")
+        for mode, m in modes.items():
+            table.add_row(mode, *(f"{x:.3f}" for x in (
+                m["relevance"]["precision"], m["relevance"]["recall"], m["relevance"]["f1"],
+                m["theme"]["micro"]["f1"])),
+                _fmt(m["theme"]["macro_f1"]), f"{m['anniversary']['micro']['f1']:.3f}",
+                _fmt(m["anniversary"]["macro_f1"]))
+        out.print(table)
+    final = payload["results"]["all"]
+    mode = "combined" if "combined" in final else "rules"
+    table = Table("label", "support", "P", "R", "F1", title=f"per label ({mode}, all)")
+    for label, entry in final[mode]["labels"].items():
+        table.add_row(label, str(entry["support"]), f"{entry['precision']:.3f}",
+                      f"{entry['recall']:.3f}", f"{entry['f1']:.3f}")
+    out.print(table)
+    table = Table("look-alike", "labels", "items", "wrongly tagged", title=f"traps ({mode})")
+    for trap in final[mode]["traps"]:
+        table.add_row(trap["phrase"], ", ".join(trap["labels"])[:60], str(trap["items"]),
+                      str(trap["wrongly_tagged"]))
+    out.print(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tag")(tag_cmd)
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate_cmd)

@@ -1,0 +1,164 @@
+"""Measuring the tagger against gold labels: per label, averaged, relevance, and the traps.
+
+Every figure is computed for three scorers on the same items, so the value of
+each part is visible: the plan's rules alone (phrases + dates), the learned
+model alone, and their combination (what the tagger emits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from classifier.corpus import LabelledItem
+from classifier.engine import Labels, prepare, score_batch, short_flags, threshold_matrix
+from classifier.matcher import PhraseMatcher
+from classifier.model import MODES, ModelBundle
+from classifier.normalize import normalize_phrase
+from dophu.config import Plan
+
+# Look-alikes of the labelling guide (rule 4) and the labels they imitate.
+TRAPS: dict[str, tuple[str, ...]] = {
+    "giải phóng mặt bằng": ("giai-phong-mien-nam-50",),
+    "đổi mới sáng tạo": ("co-do-40-nam",),
+    "đổi mới giáo dục": ("co-do-40-nam",),
+    "kỷ nguyên số": ("ky-nguyen-moi",),
+    "kỷ nguyên AI": ("ky-nguyen-moi",),
+    "Đại hội Thể dục thể thao": ("dai-hoi-dang",),
+    "đại hội cổ đông": ("dai-hoi-dang",),
+    "Đại hội đồng cổ đông": ("dai-hoi-dang",),
+    "Đại hội Hội Nông dân": ("dai-hoi-dang",),
+    "Quốc khánh Lào": ("quoc-khanh-80",),
+    "năm thành lập trường": ("*anniversary",),
+    "thành lập trường": ("*anniversary",),
+    "kỷ niệm ngày cưới": ("*anniversary",),
+    "kỷ nguyên trí tuệ nhân tạo": ("ky-nguyen-moi",),
+    "Đại hội Thể thao": ("dai-hoi-dang",),
+    "Đại hội Đoàn": ("dai-hoi-dang",),
+    "Đại hội Công đoàn": ("dai-hoi-dang",),
+    "thi đua giành": ("thi-dua-khen-thuong",),
+}
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def label_metrics(labels: Labels, truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    """Per-label P/R/F1; micro and macro per kind; relevance.
+
+    Macro averages are over the labels that occur in the gold items (a label
+    absent from them has no recall to measure; its false positives still
+    count in the micro average and in relevance).
+    """
+    per_label: dict[str, Any] = {}
+    totals: dict[str, list[int]] = {"theme": [0, 0, 0], "anniversary": [0, 0, 0]}
+    macro: dict[str, list[float]] = {"theme": [], "anniversary": []}
+    for j, label in enumerate(labels.ids):
+        kind = labels.kinds[j]
+        t, p = truth[:, j].astype(bool), predicted[:, j].astype(bool)
+        tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
+        entry = {"kind": kind, "support": int(t.sum()), "tp": tp, "fp": fp, "fn": fn,
+                 **_prf(tp, fp, fn)}
+        per_label[label] = entry
+        totals[kind] = [a + b for a, b in zip(totals[kind], (tp, fp, fn), strict=True)]
+        if entry["support"]:
+            macro[kind].append(entry["f1"])
+    summary = {}
+    for kind in ("theme", "anniversary"):
+        micro = _prf(*totals[kind])
+        summary[kind] = {"micro": micro,
+                         "macro_f1": round(float(np.mean(macro[kind])), 4) if macro[kind]
+                         else None,
+                         "labels_in_gold": len(macro[kind])}
+    gold_rel, pred_rel = truth.any(axis=1), predicted.any(axis=1)
+    relevance = {"support": int(gold_rel.sum()),
+                 **_prf(int((gold_rel & pred_rel).sum()), int((~gold_rel & pred_rel).sum()),
+                        int((gold_rel & ~pred_rel).sum()))}
+    return {"items": int(truth.shape[0]), "relevance": relevance, **summary,
+            "labels": per_label}
+
+
+def trap_phrases(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """The look-alikes to check: the guide's list plus the plan's negative phrases."""
+    known = set(plan.label_ids("theme")) | set(plan.label_ids("anniversary"))
+    traps: dict[str, tuple[str, ...]] = {}
+    for phrase, targets in TRAPS.items():
+        traps[phrase] = targets
+    for entry in [*plan.themes, *plan.anniversaries]:
+        for phrase in entry.negative:
+            key = next((p for p in traps if normalize_phrase(p)[0] == normalize_phrase(phrase)[0]),
+                       phrase)
+            traps[key] = tuple(sorted(set(traps.get(key, ())) | {entry.id}))
+    for phrase in plan.negative_contexts:
+        if not any(normalize_phrase(p)[0] == normalize_phrase(phrase)[0] for p in traps):
+            traps[phrase] = ("*",)
+    anniversaries = tuple(plan.label_ids("anniversary"))
+    resolved = {}
+    for phrase, targets in traps.items():
+        expanded: set[str] = set()
+        for target in targets:
+            if target == "*":
+                expanded |= known
+            elif target == "*anniversary":
+                expanded |= set(anniversaries)
+            elif target in known:
+                expanded.add(target)
+        if expanded:
+            resolved[phrase] = tuple(sorted(expanded))
+    return resolved
+
+
+def trap_confusion(plan: Plan, labels: Labels, joined_texts: Sequence[str], truth: np.ndarray,
+                   predicted: np.ndarray) -> list[dict[str, Any]]:
+    """For each look-alike: items containing it, and how many got a label it imitates wrongly."""
+    index = {label: j for j, label in enumerate(labels.ids)}
+    padded = [f" {text} " for text in joined_texts]
+    rows = []
+    for phrase, targets in trap_phrases(plan).items():
+        key = f" {normalize_phrase(phrase)[0]} "
+        columns = [index[t] for t in targets]
+        containing = [i for i, text in enumerate(padded) if key in text]
+        wrong = [i for i in containing
+                 if any(predicted[i, j] and not truth[i, j] for j in columns)]
+        rows.append({"phrase": phrase, "labels": list(targets), "items": len(containing),
+                     "wrongly_tagged": len(wrong)})
+    return rows
+
+
+def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem],
+                   subsets: dict[str, Sequence[bool]] | None = None) -> dict[str, Any]:
+    """Metrics of every available mode on ``items`` (and on named subsets of them)."""
+    labels = Labels(plan)
+    matcher = PhraseMatcher(plan)
+    segmentation = bool(bundle and bundle.featurizer.config.segmentation)
+    prepared = [prepare(labels, matcher, i.title, i.text, i.published_at, normalized=True,
+                        need_model_input=bundle is not None, segmentation=segmentation)
+                for i in items]
+    scores, _ = score_batch(labels, prepared, bundle)
+    truth = np.array([[int(label in i.labels) for label in labels.ids] for i in items],
+                     dtype=bool).reshape(len(items), len(labels))
+    joined = [p.doc.joined for p in prepared]
+    short = short_flags(prepared)
+    subsets = {"all": [True] * len(items), **(subsets or {})}
+    modes = MODES if bundle is not None else ("rules",)
+    result: dict[str, Any] = {}
+    for name, flags in subsets.items():
+        mask = np.array(flags, dtype=bool)
+        if not mask.any():
+            continue
+        result[name] = {}
+        for mode in modes:
+            cut = threshold_matrix(labels, bundle.thresholds if bundle else None, mode, short)
+            predicted = scores.of(mode) >= cut
+            metrics = label_metrics(labels, truth[mask], predicted[mask])
+            metrics["traps"] = trap_confusion(plan, labels, [j for j, m in zip(joined, mask,
+                                                                               strict=True) if m],
+                                              truth[mask], predicted[mask])
+            result[name][mode] = metrics
+    return result

@@ -1,0 +1,76 @@
+"""The shipped model on the held-out split: the quality targets, and what each part adds.
+
+The held-out split (20% of the labelled corpus by a hash of the id) is never
+trained on. These tests pass only if the shipped model is good; retrain it
+with the command in docs/classifier.md when the corpus or the plan changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from classifier.corpus import load_corpus
+from classifier.evaluation import evaluate_items
+from classifier.model import load_bundle, packaged_model_path
+from dophu.config import Plan
+
+TARGETS = {"relevance_f1": 0.90, "anniversary_micro_f1": 0.90, "theme_micro_f1": 0.80,
+           "theme_macro_f1": 0.75}
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, float]:
+    return {"relevance_f1": metrics["relevance"]["f1"],
+            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
+            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
+            "theme_macro_f1": metrics["theme"]["macro_f1"]}
+
+
+def below(figures: dict[str, float], targets: dict[str, float]) -> dict[str, str]:
+    return {k: f"{figures[k]:.3f} < {v}" for k, v in targets.items() if figures[k] < v}
+
+
+@pytest.fixture(scope="module")
+def results(plan: Plan) -> dict[str, Any]:
+    bundle = load_bundle(packaged_model_path(plan.id))
+    test = load_corpus(plan).test
+    return evaluate_items(plan, bundle, test, {"real": [i.form == "real" for i in test]})
+
+
+def test_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
+    assert results["all"]["combined"]["items"] >= 300
+    assert below(headline(results["all"]["combined"]), TARGETS) == {}
+
+
+def test_the_combination_beats_each_part(results: dict[str, Any]) -> None:
+    figures = {mode: headline(results["all"][mode]) for mode in ("rules", "model", "combined")}
+    for key in ("relevance_f1", "theme_micro_f1", "anniversary_micro_f1"):
+        assert figures["combined"][key] >= max(figures["rules"][key], figures["model"][key]), key
+
+
+def test_no_trap_is_tagged_on_the_held_out_split(results: dict[str, Any]) -> None:
+    traps = results["all"]["combined"]["traps"]
+    assert sum(t["items"] for t in traps) >= 20
+    assert [t for t in traps if t["wrongly_tagged"]] == []
+
+
+def test_real_held_out_items_floor(results: dict[str, Any]) -> None:
+    """A floor a little under what the shipped model measures on the real items (see the docs),
+    so that a worse model does not ship unnoticed."""
+    real = results["real"]["combined"]
+    assert real["items"] >= 150
+    floor = {"relevance_f1": 0.82, "anniversary_micro_f1": 0.88, "theme_micro_f1": 0.62,
+             "theme_macro_f1": 0.52}
+    assert below(headline(real), floor) == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Not reached yet: on the 158 real held-out items (32 of them relevant) the shipped model "
+    "measures anniversary micro-F1 0.933 (target met) but relevance F1 0.853 (target 0.90) "
+    "and theme micro-F1 0.654, macro-F1 0.571 (targets 0.80 / 0.75). The real sample has 120 "
+    "relevant training items for 10 themes; docs/classifier.md has the figures and what was "
+    "tried. strict=True: this fails loudly the day a model meets the targets, so the mark "
+    "can be removed."))
+def test_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
+    assert below(headline(results["real"]["combined"]), TARGETS) == {}

@@ -1,0 +1,126 @@
+"""Training and the model file: round trip, determinism, fast path, calibration, plan checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from classifier.engine import Labels, prepare
+from classifier.features import FastFeaturizer
+from classifier.matcher import PhraseMatcher
+from classifier.model import (
+    FORMAT_VERSION,
+    ModelFileError,
+    PlanMismatchError,
+    load_bundle,
+    save_bundle,
+)
+from classifier.tagger import Tagger
+from classifier.training import TrainConfig, choose_threshold, train_model
+from dophu.config import Plan
+from tests.classifier.conftest import small_training_set
+
+DOCS = [
+    {"title": "Kỷ niệm 50 năm Ngày giải phóng miền Nam, thống nhất đất nước",
+     "text": "Sáng 29/4, Thành ủy tổ chức lễ kỷ niệm trọng thể.", "published_at": "2025-04-29"},
+    {"title": "Dai hoi Dang bo phuong An Binh nhiem ky 2025-2030",
+     "text": "Dai hoi bau Ban Chap hanh Dang bo phuong.", "published_at": "2025-06-02"},
+    {"title": "Giá vàng hôm nay tăng mạnh", "text": "Giá vàng SJC tăng 500.000 đồng.",
+     "published_at": "2025-06-02"},
+]
+
+
+def test_model_round_trip(plan: Plan, small_model: Path, tmp_path: Path) -> None:
+    bundle = load_bundle(small_model)
+    assert bundle.plan_id == plan.id
+    assert bundle.format_version == FORMAT_VERSION
+    assert bundle.data_hash == "test"
+    assert {"rules", "model", "combined"} <= set(bundle.thresholds)
+    before = Tagger(plan, bundle).tag_many(DOCS)
+    copy = save_bundle(bundle, tmp_path / "copy.joblib")
+    after = Tagger(plan, load_bundle(copy)).tag_many(DOCS)
+    assert before == after
+    assert [r.relevant for r in after] == [True, True, False]
+    assert after[0].anniversaries[0].id == "giai-phong-mien-nam-50"
+    assert after[1].themes[0].id == "dai-hoi-dang"
+
+
+def test_training_is_deterministic(plan: Plan, small_model: Path) -> None:
+    again = train_model(plan, small_training_set(plan), TrainConfig(folds=3), data_hash="test")
+    first = load_bundle(small_model)
+    assert np.array_equal(first.weights, again.weights)
+    assert first.thresholds == again.thresholds
+    assert np.allclose(first.calibration, again.calibration)
+
+
+def test_fast_features_equal_sklearn_transform(plan: Plan, small_model: Path) -> None:
+    bundle = load_bundle(small_model)
+    labels, matcher = Labels(plan), PhraseMatcher(plan)
+    inputs = [prepare(labels, matcher, i.title, i.text, i.published_at).model_input
+              for i in small_training_set(plan)[:60]]
+    fast = FastFeaturizer(bundle.featurizer).matrix(inputs)
+    slow = bundle.featurizer.transform(inputs)
+    assert abs(fast - slow).max() < 1e-5
+
+
+def test_calibrated_linear_parts_equal_sklearn_predict_proba(plan: Plan) -> None:
+    """The model file keeps a linear classifier and its sigmoid; check they are sklearn's."""
+    items = small_training_set(plan)
+    labels, matcher = Labels(plan), PhraseMatcher(plan)
+    inputs = [prepare(labels, matcher, i.title, i.text, i.published_at).model_input
+              for i in items]
+    y = np.array([int("dai-hoi-dang" in i.labels) for i in items])
+    from classifier.features import FeatureConfig, Featurizer
+
+    matrix = Featurizer(FeatureConfig()).fit_transform(inputs)
+    calibrated = CalibratedClassifierCV(
+        LinearSVC(C=0.5, class_weight="balanced", random_state=0), method="sigmoid",
+        ensemble=False, cv=StratifiedKFold(3, shuffle=True, random_state=0)).fit(matrix, y)
+    fitted = calibrated.calibrated_classifiers_[0]
+    decision = matrix @ fitted.estimator.coef_.ravel() + fitted.estimator.intercept_[0]
+    sigmoid = fitted.calibrators[0]
+    ours = 1 / (1 + np.exp(sigmoid.a_ * decision + sigmoid.b_))
+    assert np.allclose(ours, calibrated.predict_proba(matrix)[:, 1])
+
+
+def test_thresholds_are_chosen_for_f1() -> None:
+    scores = np.array([0.1, 0.2, 0.35, 0.4, 0.8, 0.9])
+    truth = np.array([0, 0, 0, 1, 1, 1])
+    assert 0.35 < choose_threshold(scores, truth) <= 0.4
+    # too few positives to learn from: the default
+    assert choose_threshold(scores, np.array([0, 0, 0, 0, 0, 1])) == 0.5
+
+
+def test_model_for_another_plan_is_refused(plan: Plan, small_model: Path) -> None:
+    bundle = load_bundle(small_model)
+    other = plan.model_copy(update={"id": "ke-hoach-khac"})
+    with pytest.raises(PlanMismatchError, match="trained for plan 'can-tho-chu-de-lon-2025'"):
+        bundle.check_plan(other)
+    fewer = plan.model_copy(update={"themes": plan.themes[:-1]})
+    with pytest.raises(PlanMismatchError, match="not in the plan: dai-doan-ket-an-sinh"):
+        bundle.check_plan(fewer)
+    with pytest.raises(PlanMismatchError):
+        Tagger(other, bundle)
+
+
+def test_unusable_model_files_say_why(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load_bundle(tmp_path / "none.joblib")
+    garbage = tmp_path / "garbage.joblib"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(ModelFileError, match="not a readable model file"):
+        load_bundle(garbage)
+    old = tmp_path / "old.joblib"
+    joblib.dump({"format_version": 0, "bundle": None}, old)
+    with pytest.raises(ModelFileError, match="model format 0"):
+        load_bundle(old)
+
+
+def test_model_file_is_small(small_model: Path) -> None:
+    assert small_model.stat().st_size < 5_000_000
