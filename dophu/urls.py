@@ -16,6 +16,11 @@ TRACKING_PARAMS = (
 def canonical_url(url: str) -> str:
     """Lower-case host, no fragment, no tracking parameters, sorted query."""
     url = url.strip()
+    parts = urlsplit(url)
+    if not parts.query and not parts.fragment and url.isascii() and "%" not in url \
+            and " " not in url:
+        # nothing to clean or re-encode (most article URLs): skip w3lib's slower path
+        return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
     cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
     canonical = canonicalize_url(cleaned, keep_fragments=False)
     parts = urlsplit(canonical)
