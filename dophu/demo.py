@@ -143,7 +143,7 @@ def run_demo(out_dir: Path, *, base_config: Path | None, serve: bool, host: str 
         result.seconds = round(time.monotonic() - started, 1)
         print_summary(console, context, result)
         if serve:
-            _serve(context, host, port, console, result)
+            serve_pages(context, host, port, console, result)
         return result
     finally:
         sites.stop()
@@ -211,8 +211,9 @@ def print_summary(console: Console, context: Context, result: DemoResult) -> Non
                   highlight=False)
 
 
-def _serve(context: Context, host: str, port: int, console: Console,
-           result: DemoResult) -> None:
+def serve_pages(context: Context, host: str, port: int, console: Console, result: DemoResult,
+           stop: threading.Event | None = None) -> None:
+    """Serves the web pages until Ctrl-C (or ``stop`` is set)."""
     from dophu.web_host import WebServer, build_api
 
     port = _free_port(host, port)
@@ -221,7 +222,7 @@ def _serve(context: Context, host: str, port: int, console: Console,
     result.url = f"http://{host}:{port}/"
     console.print(f"[bold green]Xem kết quả trên trình duyệt: {result.url}[/bold green] "
                   "(Ctrl-C để dừng)", highlight=False)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     try:
         while server.alive and not stop.wait(0.5):
             pass
@@ -232,5 +233,6 @@ def _serve(context: Context, host: str, port: int, console: Console,
         console.print("Đã dừng.")
 
 
+
 __all__ = ["DEMO_CRAWL_SETTINGS", "DemoError", "DemoResult", "build_demo_config",
-           "WeekReport", "demo_weeks", "run_demo"]
+           "WeekReport", "demo_weeks", "run_demo", "serve_pages"]

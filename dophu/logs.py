@@ -75,10 +75,13 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        line = f"{when} {record.levelname} {record.name}: {record.getMessage()}"
+        first, _, rest = record.getMessage().partition("\n")
+        line = f"{when} {record.levelname} {record.name}: {first}"
         fields = record_fields(record)
-        if fields:
+        if fields:          # on the first line, so a grep for source=... finds the record
             line += " [" + " ".join(f"{k}={_plain(v)}" for k, v in fields.items()) + "]"
+        if rest:
+            line += "\n" + rest
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

@@ -104,7 +104,7 @@ class Progress:
                  extra={"task": self.description, "done": self.done, "total": self.total,
                         **self.fields})
 
-    def close(self) -> None:
+    def close(self, *, failed: bool = False) -> None:
         if self._closed:
             return
         self._closed = True
@@ -112,7 +112,8 @@ class Progress:
             self._bar.stop()
             return
         elapsed = time.monotonic() - self._started
-        log.info("%s: finished, %d %s in %.1f s", self.description, self.done, self.unit,
+        log.info("%s: %s, %d %s in %.1f s", self.description,
+                 "stopped by an error" if failed else "finished", self.done, self.unit,
                  elapsed, extra={"task": self.description, "done": self.done,
                                  "total": self.total, "seconds": round(elapsed, 3),
                                  **self.fields})
@@ -122,7 +123,7 @@ class Progress:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        self.close(failed=exc is not None)
 
 
 def progress(description: str, total: int | None = None, unit: str = "items", **kwargs: Any

@@ -148,6 +148,12 @@ def register(app: typer.Typer) -> None:
                                serve=serve and not once, host=host, port=port)
         except (AlreadyRunning, LockError, ServiceStateError, OSError) as exc:
             fail(f"dophu: {exc}", 1)
+        except ValueError as exc:
+            from api.auth import TokenConfigError
+
+            if isinstance(exc, TokenConfigError):           # malformed API tokens
+                raise BadInput(str(exc)) from None
+            raise
         if code:
             raise typer.Exit(code)
 
