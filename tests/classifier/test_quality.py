@@ -59,18 +59,18 @@ def test_real_held_out_items_floor(results: dict[str, Any]) -> None:
     """A floor a little under what the shipped model measures on the real items (see the docs),
     so that a worse model does not ship unnoticed."""
     real = results["real"]["combined"]
-    assert real["items"] >= 150
-    floor = {"relevance_f1": 0.82, "anniversary_micro_f1": 0.88, "theme_micro_f1": 0.62,
-             "theme_macro_f1": 0.52}
+    assert real["items"] >= 400
+    floor = {"relevance_f1": 0.79, "anniversary_micro_f1": 0.82, "theme_micro_f1": 0.68,
+             "theme_macro_f1": 0.50}
     assert below(headline(real), floor) == {}
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached yet: on the 158 real held-out items (32 of them relevant) the shipped model "
-    "measures anniversary micro-F1 0.933 (target met) but relevance F1 0.853 (target 0.90) "
-    "and theme micro-F1 0.654, macro-F1 0.571 (targets 0.80 / 0.75). The real sample has 120 "
-    "relevant training items for 10 themes; docs/classifier.md has the figures and what was "
-    "tried. strict=True: this fails loudly the day a model meets the targets, so the mark "
-    "can be removed."))
+    "Not reached yet: on the 407 real held-out items (87 of them relevant) the shipped model "
+    "measures relevance F1 0.814 (target 0.90), theme micro-F1 0.708 and macro-F1 0.522 "
+    "(targets 0.80 / 0.75) and anniversary micro-F1 0.844 (target 0.90). Real news is judged "
+    "from a title and a two-line summary with fine judgement calls; docs/classifier.md has the "
+    "figures and what was tried. strict=True: this fails loudly the day a model meets the "
+    "targets, so the mark can be removed."))
 def test_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
     assert below(headline(results["real"]["combined"]), TARGETS) == {}
