@@ -39,8 +39,8 @@ def test_inside_the_window_counts_fully_and_says_how_far(plan: Plan) -> None:
 @pytest.mark.parametrize(("day", "inside"), [
     (date(2025, 7, 20), True),    # first day of the window (30 days before)
     (date(2025, 7, 19), False),
-    (date(2025, 8, 29), True),    # last day (10 days after)
-    (date(2025, 8, 30), False),
+    (date(2025, 9, 8), True),     # last day (20 days after: the plan pairs it with 2/9)
+    (date(2025, 9, 9), False),
 ])
 def test_window_edges(plan: Plan, day: date, inside: bool) -> None:
     assert judged(plan, "Cách mạng Tháng Tám", day).in_window is inside
