@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -18,12 +18,14 @@ from classifier.corpus import (
     feedback_items,
     load_corpus,
 )
-from classifier.evaluation import evaluate_items
-from classifier.model import ModelBundle, ModelFileError, load_bundle, save_bundle
-from classifier.tagger import build_tagger, resolve_model
-from classifier.training import TrainConfig, train_model
 from dophu.cli import BadInput, context_of, emit_json, err, handle_errors, out
 from dophu.dates import DateParseError, parse_datetime
+
+if TYPE_CHECKING:
+    from classifier.model import ModelBundle
+
+# scikit-learn and the model modules are imported inside the commands: every ``dophu``
+# command registers these, and importing them up front costs each command ~1.5 s.
 
 BATCH = 256
 
@@ -73,6 +75,8 @@ def tag_cmd(
                                           "form; kept for symmetry)")] = False,
 ) -> None:
     """Tag JSON Lines documents {"id","title","text","published_at"?,"url"?}: one JSON line each."""
+    from classifier.tagger import build_tagger
+
     del as_json  # the output is JSON Lines either way (interface.md)
     context = context_of(typer_ctx)
     tagger = build_tagger(context.plan, model_path=context.model_path)
@@ -144,6 +148,10 @@ def train_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Retrain from the labelled corpus (training split) and feedback; write a versioned model."""
+    from classifier.evaluation import evaluate_items
+    from classifier.model import save_bundle
+    from classifier.training import TrainConfig, train_model
+
     context = context_of(typer_ctx)
     plan = context.plan
     corpus = load_corpus(plan, data)
@@ -185,6 +193,9 @@ def train_cmd(
 
 def _load_model_for(plan: Any, model: Path | None, default: Path) -> tuple[ModelBundle | None,
                                                                             str]:
+    from classifier.model import ModelFileError, load_bundle
+    from classifier.tagger import resolve_model
+
     if model is not None:
         try:
             bundle = load_bundle(model)
@@ -206,6 +217,8 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
+    from classifier.evaluation import evaluate_items
+
     context = context_of(typer_ctx)
     plan = context.plan
     if gold is not None:
