@@ -13,14 +13,11 @@ import pytest
 from dophu.dates import LOCAL_TZ
 from reports.build import build_weekly
 from reports.render import render
+from tests.browser import launch_chromium
 from tests.reports.reports_fixture import REPO, item
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 ARTIFACTS = REPO / "test-artifacts"
 A4_WIDTH_PX = 794          # 210 mm at 96 px per inch
 A4_CONTENT_PX = 703        # 186 mm: A4 less the 12 mm side margins of report.css
@@ -29,16 +26,7 @@ NOW = datetime(2025, 5, 5, 7, 0, tzinfo=LOCAL_TZ)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (scripts/ensure-chromium.sh installs Debian's "
-                    "chromium; Playwright's own browser download does not work here), so the "
-                    "HTML report is not checked in a browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    yield from launch_chromium("the HTML report is")
 
 
 class PageWatch:
