@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import shutil
 import socket
 import threading
@@ -82,9 +83,12 @@ def build_demo_config(config_dir: Path, plan_file: Path, sites: Any) -> Path:
     (config_dir / "plans").mkdir(parents=True)
     shutil.copy2(plan_file, config_dir / "plans" / plan_file.name)
     sites.write_sources_yaml(config_dir / "sources.yaml")
-    settings = {"crawl": DEMO_CRAWL_SETTINGS, "service": {"jitter_seconds": 0}}
+    # a fresh token each run, so that the demo's visitor can sign in and confirm tags
+    settings = {"crawl": DEMO_CRAWL_SETTINGS, "service": {"jitter_seconds": 0},
+                "api": {"tokens": {"demo": secrets.token_urlsafe(12)}}}
     (config_dir / "settings.yaml").write_text(
-        "# Demo settings: the demo sites run on this machine, so no politeness delay.\n"
+        "# Demo settings: the demo sites run on this machine, so no politeness delay;\n"
+        "# the API token is made for this demo run only.\n"
         + yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return config_dir
 
@@ -222,6 +226,10 @@ def serve_pages(context: Context, host: str, port: int, console: Console, result
     result.url = f"http://{host}:{port}/"
     console.print(f"[bold green]Xem kết quả trên trình duyệt: {result.url}[/bold green] "
                   "(Ctrl-C để dừng)", highlight=False)
+    token = context.settings.api.tokens.get("demo")
+    if token:
+        console.print(f"Mã đăng nhập (để xác nhận hay loại nhãn): {token}", highlight=False,
+                      markup=False)
     stop = stop or threading.Event()
     try:
         while server.alive and not stop.wait(0.5):
