@@ -490,7 +490,7 @@ class SQLiteStore(Store):
             (query.size, (query.page - 1) * query.size)).fetchall()
         facets = {}
         if query.facets:
-            facets = self._facets("FROM _hits items", [])
+            facets = self._facets("_hits items", "", [])
         return self._result(query, parsed, total, rows, facets)
 
     def _listing(self, query: SearchQuery) -> SearchResult:
@@ -512,7 +512,7 @@ class SQLiteStore(Store):
         total = self._conn.execute(f"SELECT COUNT(*) FROM items{where_sql}", args).fetchone()[0]
         if not with_facets:
             return total, {}
-        return total, self._facets(f"FROM items{where_sql}", args)
+        return total, self._facets("items", where_sql, args)
 
     def _cached(self, key: tuple[Any, ...], compute: Any) -> Any:
         """``compute()``, reused by every thread until the database changes (any connection,
@@ -567,46 +567,40 @@ class SQLiteStore(Store):
             hits.append(SearchHit(item=item, score=score, highlights=highlights))
         return SearchResult(total=total, items=hits, facets=facets)
 
-    def _facets(self, from_sql: str, args: list[Any]) -> dict[str, dict[str, int]]:
-        """Counts per dimension over the rows of ``from_sql`` (which names ``items``)."""
+    def _facets(self, source: str, where_sql: str, args: list[Any]
+                ) -> dict[str, dict[str, int]]:
+        """Counts per dimension over the rows of ``source`` (a table aliased ``items``)
+        that pass ``where_sql``."""
         conn = self._conn
-        plain = from_sql == "FROM items"
-        if plain:
-            # every item: each column's count is a scan of its own (covering) index
+        if source == "items" and not where_sql:
+            # every item: each column's count is a scan of its own (covering) index, and
+            # each tag count a scan of tags_by_tag
             facets: dict[str, dict[str, int]] = {
                 dim: {r[0]: r[1] for r in conn.execute(
                     f"SELECT items.{column}, COUNT(*) FROM items GROUP BY 1 ORDER BY 2 DESC, 1")}
                 for dim, column in _DIM_COLUMN.items()}
-        else:
-            # some rows: one pass reads each (wide) item row once for the three columns
-            counts: dict[str, dict[str, int]] = {dim: {} for dim in _DIM_COLUMN}
-            columns = ", ".join(f"items.{column}" for column in _DIM_COLUMN.values())
-            for row in conn.execute(f"SELECT {columns}, COUNT(*) {from_sql} GROUP BY 1, 2, 3",
-                                    args):
-                for position, dim in enumerate(_DIM_COLUMN):
-                    bucket = counts[dim]
-                    bucket[row[position]] = bucket.get(row[position], 0) + row[3]
-            facets = {dim: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
-                      for dim, values in counts.items()}
+            for dim in ("theme", "anniversary"):
+                facets[dim] = {r[0]: r[1] for r in conn.execute(
+                    "SELECT tag, COUNT(*) FROM tags WHERE kind = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+                    [dim])}
+            return facets
+        # some rows: one pass reads each (wide) item row once for the three columns
+        counts: dict[str, dict[str, int]] = {dim: {} for dim in _DIM_COLUMN}
+        columns = ", ".join(f"items.{column}" for column in _DIM_COLUMN.values())
+        for row in conn.execute(
+                f"SELECT {columns}, COUNT(*) FROM {source}{where_sql} GROUP BY 1, 2, 3", args):
+            for position, dim in enumerate(_DIM_COLUMN):
+                bucket = counts[dim]
+                bucket[row[position]] = bucket.get(row[position], 0) + row[3]
+        facets = {dim: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+                  for dim, values in counts.items()}
         for dim in ("theme", "anniversary"):
-            if plain:
-                sql, extra = ("SELECT t.tag, COUNT(*) FROM tags t WHERE t.kind = ? "
-                              "GROUP BY 1 ORDER BY 2 DESC, 1"), [dim]
-            else:
-                sql = (f"SELECT t.tag, COUNT(*) {from_sql} JOIN tags t "
-                       "ON t.item_rowid = items.rowid AND t.kind = ? "
-                       "GROUP BY 1 ORDER BY 2 DESC, 1")
-                extra = [*args, dim] if "WHERE" not in from_sql else None
-                if extra is None:
-                    # keep the filter's arguments after the join's
-                    head, _, tail = from_sql.partition(" WHERE ")
-                    # the filtered items drive the join, each probing tags by its key
-                    # (scanning every tag of the kind and probing items: 250 ms at 1M)
-                    sql = (f"SELECT t.tag, COUNT(*) {head} CROSS JOIN tags t "
-                           f"ON t.item_rowid = items.rowid AND t.kind = ? WHERE {tail} "
-                           "GROUP BY 1 ORDER BY 2 DESC, 1")
-                    extra = [dim, *args]
-            facets[dim] = {r[0]: r[1] for r in conn.execute(sql, extra)}
+            # the selected items drive the join, each probing tags by its key (scanning
+            # every tag of the kind and probing items instead: 250 ms at 1M items)
+            facets[dim] = {r[0]: r[1] for r in conn.execute(
+                f"SELECT t.tag, COUNT(*) FROM {source} CROSS JOIN tags t "
+                f"ON t.item_rowid = items.rowid AND t.kind = ?{where_sql} "
+                "GROUP BY 1 ORDER BY 2 DESC, 1", [dim, *args])}
         return facets
 
     # ------------------------------------------------------------ coverage
