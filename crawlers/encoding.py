@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ftfy
 from charset_normalizer import from_bytes
@@ -57,6 +59,7 @@ QUALITY = frozenset(c for c in VIETNAMESE_LETTERS
                     if any(m in unicodedata.normalize("NFD", c) for m in _QUALITY_MARKS))
 
 
+@lru_cache(maxsize=100_000)
 def _word_ok(word: str) -> bool:
     """A word Vietnamese spelling allows: its letters, one tone mark, and the tone on the
     vowel with a circumflex/breve/horn when there is one (so "phối", never "phôì")."""
@@ -68,22 +71,32 @@ def _word_ok(word: str) -> bool:
     return not (toned and toned[0] not in QUALITY and any(c in QUALITY for c in word))
 
 
+@lru_cache(maxsize=10_000)
+def _suspicious_char(char: str) -> bool:
+    """A replacement character, a control or private-use or unassigned code point, or a
+    lone combining mark (after NFC, a mark left over means it sat on nothing it fits)."""
+    return char == "\ufffd" or unicodedata.category(char) in ("Cc", "Co", "Cn", "Mn")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _letter_counts(text: str, limit: int = 200_000) -> tuple[int, int]:
     """(well-spelt Vietnamese words, weighted suspicious words and characters) in the
     first ``limit`` characters."""
     sample = unicodedata.normalize("NFC", text[:limit])
     good = bad = 0
-    for word in _WORD.findall(sample):
+    # Words and characters repeat: each distinct one is judged once.
+    for word, count in Counter(_WORD.findall(sample)).items():
         if word.isascii():
             continue
         if _word_ok(word):
-            good += 1
+            good += count
         else:
-            bad += 2
-    for char in sample:
-        if not char.isascii() and (char == "\ufffd" or unicodedata.category(char) in
-                                   ("Cc", "Co", "Cn", "Mn")):
-            bad += 3
+            bad += 2 * count
+    for char, count in Counter(_NON_ASCII.findall(sample)).items():
+        if _suspicious_char(char):
+            bad += 3 * count
     return good, bad
 
 
@@ -141,7 +154,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedPage:
     return _repair(best[3], best[2], declared)
 
 
+# What UTF-8 Vietnamese looks like when its bytes were read as windows-1252 or latin-1:
+# a lead byte (Ã, Ä, Æ, á, â...) then a continuation byte ("Viá»‡t", "Ä‘", "â€œ"),
+# or C1 control characters. Text with none of these has nothing for ftfy to repair.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00c6\u00e1\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d"
+    "\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030"
+    "\u2039\u203a\u20ac\u2122]|[\u0080-\u009f]")
+
+
 def _repair(text: str, encoding: str, declared: str | None) -> DecodedPage:
+    if not _MOJIBAKE_HINT.search(text):
+        return DecodedPage(text, encoding, declared)
     good, bad = _letter_counts(text, 60_000)
     # ftfy's check is slow on a whole page: ask it only when something looks off.
     if bad > 2 + 0.02 * (good + bad) and is_bad(text):

@@ -11,6 +11,7 @@ photo pages of broadcasters, keeps the caption as the text.
 from __future__ import annotations
 
 import copy
+import html as html_lib
 import json
 import re
 from dataclasses import dataclass, field
@@ -85,13 +86,33 @@ class PageFacts:
 # ---------------------------------------------------------------- structured metadata
 
 
-def _meta(tree: lxml_html.HtmlElement, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for value in tree.xpath(f"//meta[@{attr}=$n]/@content", n=name):
-                if value and value.strip():
-                    return value.strip()
-    return None
+class MetaTags:
+    """A page's ``<meta>`` contents by attribute and name, read in one pass.
+
+    ``get`` looks names up in the order given, each by ``property``, then
+    ``name``, then ``itemprop``; the first non-empty value in page order wins.
+    """
+
+    ATTRIBUTES = ("property", "name", "itemprop")
+
+    def __init__(self, tree: lxml_html.HtmlElement):
+        self._values: dict[tuple[str, str], str] = {}
+        for element in tree.iter("meta"):
+            value = (element.get("content") or "").strip()
+            if not value:
+                continue
+            for attr in self.ATTRIBUTES:
+                key = element.get(attr)
+                if key is not None:
+                    self._values.setdefault((attr, key), value)
+
+    def get(self, *names: str) -> str | None:
+        for name in names:
+            for attr in self.ATTRIBUTES:
+                value = self._values.get((attr, name))
+                if value:
+                    return value
+        return None
 
 
 def _json_ld(tree: lxml_html.HtmlElement) -> list[dict[str, Any]]:
@@ -120,9 +141,18 @@ def _ld_types(entry: dict[str, Any]) -> set[str]:
     return {str(v).lower() for v in values if v}
 
 
+def _unescape(text: str) -> str:
+    """JSON-LD text often carries HTML entities, sometimes escaped twice (``&amp;#7871;``)."""
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = html_lib.unescape(text)
+    return text
+
+
 def _ld_text(value: Any) -> str | None:
     if isinstance(value, str):
-        return value.strip() or None
+        return _unescape(value).strip() or None
     if isinstance(value, dict):
         return _ld_text(value.get("name"))
     if isinstance(value, list):
@@ -149,7 +179,7 @@ class _Structured:
         return bool(self.article_types) or self.published is not None
 
 
-def _structured(tree: lxml_html.HtmlElement) -> _Structured:
+def _structured(tree: lxml_html.HtmlElement, meta: MetaTags) -> _Structured:
     found = _Structured()
     for entry in _json_ld(tree):
         types = _ld_types(entry) & ARTICLE_TYPES
@@ -166,8 +196,8 @@ def _structured(tree: lxml_html.HtmlElement) -> _Structured:
         keywords = entry.get("keywords")
         if keywords and not found.tags:
             found.tags = _split_tags(keywords)
-    found.og_type = (_meta(tree, "og:type") or "").lower()
-    published_meta = _meta(tree, "article:published_time", "datePublished", "pubdate",
+    found.og_type = (meta.get("og:type") or "").lower()
+    published_meta = meta.get("article:published_time", "datePublished", "pubdate",
                            "og:published_time", "dc.date.issued", "DC.date.issued",
                            "publishdate", "date")
     if published_meta:
@@ -179,15 +209,15 @@ def _structured(tree: lxml_html.HtmlElement) -> _Structured:
             found.published = parse_any_datetime(value)
             if found.published:
                 break
-    modified_meta = _meta(tree, "article:modified_time", "dateModified", "og:updated_time")
+    modified_meta = meta.get("article:modified_time", "dateModified", "og:updated_time")
     found.modified = parse_any_datetime(modified_meta) or found.modified
-    found.section = _meta(tree, "article:section") or found.section
+    found.section = meta.get("article:section") or found.section
     tag_values = [v for v in tree.xpath("//meta[@property='article:tag']/@content") if v.strip()]
     if tag_values:
         found.tags = _split_tags(tag_values)
     elif not found.tags:
-        found.tags = _split_tags(_meta(tree, "news_keywords", "keywords") or "")
-    found.author = _meta(tree, "author", "article:author", "dable:author") or found.author
+        found.tags = _split_tags(meta.get("news_keywords", "keywords") or "")
+    found.author = meta.get("author", "article:author", "dable:author") or found.author
     if found.author and found.author.startswith("http"):
         found.author = None
     return found
@@ -250,10 +280,11 @@ def _dates_near_headline(tree: lxml_html.HtmlElement) -> datetime | None:
 # ---------------------------------------------------------------- media pages
 
 
-def _is_media_page(tree: lxml_html.HtmlElement, url: str, structured: _Structured) -> bool:
+def _is_media_page(tree: lxml_html.HtmlElement, meta: MetaTags, url: str,
+                   structured: _Structured) -> bool:
     if structured.article_types & MEDIA_TYPES or _MEDIA_PATH.search(url):
         return True
-    if structured.og_type.startswith("video") or _meta(tree, "og:video"):
+    if structured.og_type.startswith("video") or meta.get("og:video"):
         return True
     players = tree.xpath("//video | //audio | //iframe[contains(@src,'youtube') or "
                          "contains(@src,'player') or contains(@src,'video')]")
@@ -285,29 +316,46 @@ def _captions(tree: lxml_html.HtmlElement) -> str:
 # ---------------------------------------------------------------- the page
 
 
-def _canonical(tree: lxml_html.HtmlElement, url: str) -> str | None:
+def _canonical(tree: lxml_html.HtmlElement, meta: MetaTags, url: str) -> str | None:
     """``<link rel=canonical>`` when it stays on this site (a republisher's tag pointing at
     the original would otherwise merge two units' items)."""
     base = base_url(tree, url)
-    for href in tree.xpath("//link[@rel='canonical']/@href") + [_meta(tree, "og:url") or ""]:
+    for href in tree.xpath("//link[@rel='canonical']/@href") + [meta.get("og:url") or ""]:
         target = absolute(href, base)
         if target and same_site(target, url):
             return target
     return None
 
 
-def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> dict[str, Any]:
-    try:
-        document = trafilatura.bare_extraction(
-            copy.deepcopy(tree), url=url, with_metadata=True, include_comments=False,
-            include_tables=True, favor_precision=True, config=_TRAFILATURA_CONFIG,
-            date_extraction_params={"extensive_search": True, "original_date": True,
-                                    "outputformat": "%Y-%m-%dT%H:%M:%S%z"})
-    except Exception:  # noqa: BLE001 - a page trafilatura chokes on still has metadata
-        return {}
-    if document is None:
-        return {}
-    return document.as_dict() if hasattr(document, "as_dict") else dict(document)
+def _trafilatura(tree: lxml_html.HtmlElement, html: str, url: str, *,
+                 metadata: bool, fallback: bool = True) -> dict[str, Any]:
+    """trafilatura's text (and metadata when asked) for the page; ``tree`` is consumed.
+
+    The fast pass (no fallback extractors) runs on ``tree`` itself; only a page
+    where it finds too little text is parsed again from ``html`` and pays for
+    the fallbacks (readability, jusText), unless ``fallback`` is False.
+    ``metadata`` is False when the page's structured data already gave the
+    headline and date: trafilatura's own date search is the costliest part of
+    its metadata.
+    """
+    options: dict[str, Any] = {
+        "url": url, "with_metadata": metadata, "include_comments": False,
+        "include_tables": True, "favor_precision": True, "config": _TRAFILATURA_CONFIG}
+    if metadata:
+        options["date_extraction_params"] = {"extensive_search": True, "original_date": True,
+                                             "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+    found: dict[str, Any] = {}
+    for fast in (True, False) if fallback else (True,):
+        try:
+            source = tree if fast else parse_html(html)
+            document = trafilatura.bare_extraction(source, fast=fast, **options)
+        except Exception:  # noqa: BLE001 - a page trafilatura chokes on still has metadata
+            document = None
+        if document is not None:
+            found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+        if len(found.get("text") or "") >= MIN_ARTICLE_CHARS:
+            break
+    return found
 
 
 def _url_page_type(url: str) -> PageType | None:
@@ -328,28 +376,42 @@ def _url_page_type(url: str) -> PageType | None:
 def extract_page(html: str, url: str) -> PageFacts:
     """Facts about the page at ``url`` (its final URL, after redirects)."""
     tree = parse_html(html)
-    canonical = _canonical(tree, url)
+    meta = MetaTags(tree)
+    canonical = _canonical(tree, meta, url)
     page_url = canonical or url
     url_type = _url_page_type(page_url) or _url_page_type(url)
-    structured = _structured(tree)
+    structured = _structured(tree, meta)
     title_tag = normalize_text(tree.xpath("string(//title)"), multiline=False)
-    description = normalize_text(_meta(tree, "og:description", "description") or
+    description = normalize_text(meta.get("og:description", "description") or
                                  structured.description or "")
-    media = _is_media_page(tree, page_url, structured)
+    media = _is_media_page(tree, meta, page_url, structured)
     many_dates = text_dates(tree)
-    links = len(article_links(tree, page_url))
-    doc = _trafilatura(tree, page_url)
+    # Listing detection only matters for a page that does not declare itself an article.
+    links = (len(article_links(tree, page_url))
+             if url_type is None and not structured.declares_article else 0)
+    # Read what trafilatura's cleaning would remove before handing it the tree.
+    page_title = normalize_text(structured.headline or meta.get("og:title") or
+                                tree.xpath("string(//h1)"), multiline=False)
+    near_headline = (_dates_near_headline(tree)
+                     if structured.published is None and not many_dates else None)
+    captions = _captions(tree) if media else ""
+    # A home, section, tag or search page is not an item whatever its text: no extraction.
+    # trafilatura's metadata pass is only needed where the page's own markup lacks a
+    # headline or a publication date; a video page whose text is short gets its caption.
+    if url_type is not None or _listing_like(url, structured, links, len(many_dates)):
+        doc: dict[str, Any] = {}
+    else:
+        doc = _trafilatura(tree, html, page_url, metadata=not (page_title and structured.published),
+                           fallback=not media)
     text = normalize_text(doc.get("text") or "")
-    title = normalize_text(doc.get("title") or structured.headline or
-                           _meta(tree, "og:title") or
-                           tree.xpath("string(//h1)") or title_tag, multiline=False)
+    title = normalize_text(doc.get("title") or page_title or title_tag, multiline=False)
     if media and len(text) < MIN_ARTICLE_CHARS:
-        text = _captions(tree) or description or text    # the caption is the video's text
+        text = captions or description or text    # the caption is the video's text
     published, origin = structured.published, "metadata"
     if published is None and many_dates:
         published, origin = many_dates[0], "text"
     if published is None:
-        published, origin = _dates_near_headline(tree), "text"
+        published, origin = near_headline, "text"
     if published is None and doc.get("date"):
         published, origin = parse_any_datetime(doc["date"]), "trafilatura"
     elif published is not None and origin == "text" and published.hour == 0 == published.minute:
@@ -387,17 +449,24 @@ def _classify(facts: PageFacts, url_type: PageType | None, structured: _Structur
         return "empty", "no title"
     if _CONTACT_WORDS.match(facts.title) or _CONTACT_WORDS.match(title_tag):
         return "contact", "contact/about page"
-    declared_article = structured.declares_article
-    listing_like = (article_link_count >= 10 and not looks_like_article(facts.url)) or (
-        article_link_count >= 6 and date_count >= 4)
-    if listing_like and not declared_article:
+    if _listing_like(facts.url, structured, article_link_count, date_count):
         return "listing", f"listing page ({article_link_count} article links, {date_count} dates)"
     if media and (facts.text or facts.title):
         return "media", ""
-    if declared_article and len(facts.text) >= MIN_DATED_ARTICLE_CHARS:
+    if structured.declares_article and len(facts.text) >= MIN_DATED_ARTICLE_CHARS:
         return "article", ""
     if len(facts.text) >= MIN_ARTICLE_CHARS:
         return "article", ""
     if facts.published_at is not None and len(facts.text) >= MIN_DATED_ARTICLE_CHARS:
         return "article", ""
     return "empty", f"too little text ({len(facts.text)} characters)"
+
+
+def _listing_like(url: str, structured: _Structured, article_link_count: int,
+                  date_count: int) -> bool:
+    """Many links to articles (and dates beside them) on a page that does not declare
+    itself an article: a section or listing page."""
+    if structured.declares_article:
+        return False
+    return (article_link_count >= 10 and not looks_like_article(url)) or (
+        article_link_count >= 6 and date_count >= 4)

@@ -14,6 +14,8 @@ import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -46,9 +48,16 @@ def signature(title: str, text: str) -> MinHash | None:
     parts = shingles(title, text)
     if not parts:
         return None
-    minhash = MinHash(num_perm=NUM_PERM, **_SCHEME_ARGS)
+    minhash = MinHash(num_perm=NUM_PERM, permutations=_permutations(), **_SCHEME_ARGS)
     minhash.update_batch(list(parts))
     return minhash
+
+
+@cache
+def _permutations() -> Any:
+    """The scheme's permutations for the default seed, drawn once (MinHash draws them anew
+    on every construction, which costs more than hashing a short story)."""
+    return MinHash(num_perm=NUM_PERM, **_SCHEME_ARGS).permutations
 
 
 def to_bytes(minhash: MinHash) -> bytes:
@@ -60,7 +69,8 @@ def from_bytes(raw: bytes) -> MinHash | None:
     if not raw.startswith(_TAG):
         return None
     values = np.frombuffer(raw[len(_TAG):], dtype=np.uint64).copy()
-    return MinHash(num_perm=NUM_PERM, hashvalues=values, **_SCHEME_ARGS)
+    return MinHash(num_perm=NUM_PERM, hashvalues=values, permutations=_permutations(),
+                   **_SCHEME_ARGS)
 
 
 @dataclass(frozen=True)
