@@ -115,9 +115,9 @@ def measure(name: str, docs: Sequence[dict[str, Any]], target: float,
     words = sum(len(f"{d['title']} {d['text']}".split()) for d in docs) / len(docs)
     print(f"{name}: {len(docs)} items, {words:.0f} words on average ({tagger.status})")
     print("  items/s (wall time | CPU time of this process)")
-    print(f"  tagger, one by one : {one_by_one[0]:8.0f} | {one_by_one[1]:8.0f}   (target "
-          f"{target:.0f}: {'met' if one_by_one[1] >= target else 'NOT met'} on CPU time)")
-    print(f"  tagger, batches    : {batched[0]:8.0f} | {batched[1]:8.0f}")
+    print(f"  tagger, one by one : {one_by_one[0]:8.0f} | {one_by_one[1]:8.0f}")
+    print(f"  tagger, batches    : {batched[0]:8.0f} | {batched[1]:8.0f}   (target "
+          f"{target:.0f}: {'met' if batched[1] >= target else 'NOT met'} on CPU time)")
     print(f"  underthesea word_tokenize ({len(sample)} items): {segmenting[0]:8.0f} | "
           f"{segmenting[1]:8.0f}")
     print(f"  ratio tagger / word_tokenize (CPU): {one_by_one[1] / segmenting[1]:6.1f}x one by "
@@ -166,7 +166,7 @@ def main() -> None:
                     min(short_count, 5000))
     long = measure("full articles (500-800 words)", long_articles(long_count), LONG_TARGET,
                    min(long_count, 500))
-    met = short["one_by_one"] >= SHORT_TARGET and long["one_by_one"] >= LONG_TARGET
+    met = short["batched"] >= SHORT_TARGET and long["batched"] >= LONG_TARGET
     print("targets met" if met else "targets NOT met (see above)")
 
 

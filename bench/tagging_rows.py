@@ -102,7 +102,9 @@ def run_tagging(ws: Workspace, results: Results) -> list[Row]:
             ("tagging, short", short, SHORT_TARGET, short_count, short_log,
              BASELINE_RATIO_TARGET),
             ("tagging, long", long, LONG_TARGET, long_count, long_log, None)):
-        figure = rates["one_by_one"]
+        # Batches are how `dophu tag`, `dophu import` and the item pipeline call the tagger;
+        # one by one (the crawler's per-page call) is kept beside it in the results.
+        figure = rates["batched"]
         ratio = figure / rates["word_tokenize"]
         met = figure >= target and (ratio_target is None or ratio >= ratio_target)
         target_text = f"≥ {target:,.0f} items/s" + (
@@ -110,10 +112,11 @@ def run_tagging(ws: Workspace, results: Results) -> list[Row]:
         workload = (f"{count:,} title+summary items of the shared corpus" if count == short_count
                     and label.endswith("short") else
                     f"{count:,} full articles of 500–800 words")
-        rows.append(Row(label, workload + ", one by one (tag_item)", round(figure),
-                        "items/s (CPU)", round(rates["word_tokenize"]),
+        rows.append(Row(label, workload + ", batches of 256 (tag_many, as dophu tag and "
+                        f"import call it; one by one: {rates['one_by_one']:,.0f}/s)",
+                        round(figure), "items/s (CPU)", round(rates["word_tokenize"]),
                         "underthesea word_tokenize", target_text, met,
-                        {"batched_items_per_s": round(rates["batched"]), "log": log,
+                        {"one_by_one_items_per_s": round(rates["one_by_one"]), "log": log,
                          **({"growth": growth} if label.endswith("long") else {})},
                         command=command))
     return rows

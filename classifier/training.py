@@ -50,8 +50,8 @@ class TrainConfig:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     classifier: str = "svm"          # "svm" (LinearSVC) or "logreg"
-    # Chosen by cross-validation on the training part (docs/classifier.md): 0.25-4 tried.
-    C: float = 4.0
+    # Chosen by cross-validation on the training part (docs/classifier.md): 0.25-8 tried.
+    C: float = 2.0
     # "balanced" weighs each label's rare positives up; None weighs every item alike.
     class_weight: str | None = "balanced"
     folds: int = 5
@@ -62,6 +62,9 @@ class TrainConfig:
     # Items of the real stream (and people's feedback) weigh this much more than
     # hand-written ones: they are what the tagger will see.
     real_weight: float = 1.0
+    # The same for the combiner's fit (chosen by cross-validation on the training part:
+    # 1, 3, 10, 30 tried; docs/classifier.md).
+    combiner_real_weight: float = 10.0
     # A label with this many positives gets a combiner of its own (0: one per kind only).
     own_combiner_min: int = 40
     # Short documents (a title and a summary, a post) get thresholds of their own.
@@ -171,40 +174,52 @@ def choose_threshold(scores: np.ndarray, truth: np.ndarray, default: float = DEF
     return chosen[len(chosen) // 2]
 
 
-def _fit_combiner(features: np.ndarray, truth: np.ndarray, random_state: int) -> Combiner:
+def _fit_combiner(features: np.ndarray, truth: np.ndarray, random_state: int,
+                  weights: np.ndarray | None = None) -> Combiner:
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=random_state)
     if len(np.unique(truth)) < 2:
         coef = np.zeros(features.shape[1])
         coef[0] = 1.0
         return Combiner(coef, 0.0)
-    model.fit(features, truth)
+    model.fit(features, truth, sample_weight=weights)
     return Combiner(model.coef_.ravel().copy(), float(model.intercept_[0]))
 
 
 def _pooled(labels: Labels, kind: str, features: np.ndarray, y: np.ndarray,
-            known: np.ndarray, trained: np.ndarray, rows: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
+            known: np.ndarray, trained: np.ndarray, rows: np.ndarray, weights: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     columns = np.flatnonzero(np.array([k == kind for k in labels.kinds]) & trained)
     mask = known[np.ix_(rows, columns)]
     block = features[np.ix_(rows, columns)]
-    return block[mask], y[np.ix_(rows, columns)][mask]
+    cell_weights = np.broadcast_to(weights[rows][:, None], mask.shape)
+    return block[mask], y[np.ix_(rows, columns)][mask], cell_weights[mask]
 
 
 def fit_combiners(labels: Labels, model_p: np.ndarray, rules: np.ndarray, short: np.ndarray,
                   y: np.ndarray,
                   known: np.ndarray, trained: np.ndarray, rows: np.ndarray,
-                  random_state: int, own_min: int = 0) -> dict[str, Combiner]:
+                  random_state: int, own_min: int = 0,
+                  weights: np.ndarray | None = None) -> dict[str, Combiner]:
+    """One combiner per label kind, and one per label with ``own_min`` positives.
+
+    ``weights`` (one per item) let the items of the real stream count more: the
+    combiner learns how far to trust the model where no phrase was found, which
+    differs between hand-written and real items.
+    """
     features = combiner_features(model_p, rules, short)
+    if weights is None:
+        weights = np.ones(len(y))
     combiners = {}
     for kind in ("theme", "anniversary"):
-        x, t = _pooled(labels, kind, features, y, known, trained, rows)
+        x, t, w = _pooled(labels, kind, features, y, known, trained, rows, weights)
         if len(t):
-            combiners[kind] = _fit_combiner(x, t, random_state)
+            combiners[kind] = _fit_combiner(x, t, random_state, w)
     if own_min:
         for j, label in enumerate(labels.ids):
             use = rows[known[rows, j]]
             if trained[j] and int(y[use, j].sum()) >= own_min:
-                combiners[label] = _fit_combiner(features[use, j, :], y[use, j], random_state)
+                combiners[label] = _fit_combiner(features[use, j, :], y[use, j], random_state,
+                                                 weights[use])
     return combiners
 
 
@@ -278,8 +293,11 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
     dates = date_factors(labels, data.prepared)
     every = np.arange(len(items))
     short = short_flags(data.prepared)
+    combiner_weights = np.array([config.combiner_real_weight
+                                 if i.form in ("real", "feedback") else 1.0 for i in items])
     combiners = fit_combiners(labels, oof, rules, short, data.y, data.known, final.trained,
-                              every, config.random_state, config.own_combiner_min)
+                              every, config.random_state, config.own_combiner_min,
+                              combiner_weights)
     # Combined scores for thresholds, from combiners that did not see the item either.
     combined = np.zeros(data.y.shape)
     splitter = KFold(min(config.folds, len(items)), shuffle=True,
@@ -287,7 +305,7 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
     for fit_rows, held_rows in splitter.split(every):
         fold_combiners = fit_combiners(labels, oof, rules, short, data.y, data.known,
                                        final.trained, fit_rows, config.random_state,
-                                       config.own_combiner_min)
+                                       config.own_combiner_min, combiner_weights)
         combined[held_rows] = combined_scores(
             labels, oof[held_rows], rules[held_rows], short[held_rows], rule_raw[held_rows],
             dates[held_rows], final.trained, fold_combiners)

@@ -124,3 +124,32 @@ def test_unusable_model_files_say_why(tmp_path: Path) -> None:
 
 def test_model_file_is_small(small_model: Path) -> None:
     assert small_model.stat().st_size < 5_000_000
+
+
+def test_combiner_weights_make_real_items_count_more(plan: Plan) -> None:
+    """Where hand-written and real items disagree on how far to trust the model without a
+    phrase, the weighted combiner follows the real ones."""
+    from classifier.training import fit_combiners
+
+    labels = Labels(plan)
+    n, width = 400, len(labels)
+    rng = np.random.default_rng(0)
+    model_p = np.full((n, width), 0.9)          # the model is confident everywhere
+    rules = np.zeros((n, width, 4))             # and no phrase is ever found
+    short = np.zeros(n)
+    real = np.arange(n) < n // 4
+    y = np.zeros((n, width), dtype=bool)
+    y[real] = rng.random((int(real.sum()), width)) < 0.9     # real items: the model is right
+    known = np.ones((n, width), dtype=bool)
+    trained = np.ones(width, dtype=bool)
+    rows = np.arange(n)
+
+    def trust(weights: np.ndarray | None) -> float:
+        combiner = fit_combiners(labels, model_p, rules, short, y, known, trained, rows, 0,
+                                 weights=weights)["theme"]
+        features = np.zeros(combiner.coef.shape)
+        features[0] = np.log(0.9 / 0.1)            # the model's logit; no phrase, long text
+        return float(1 / (1 + np.exp(-(features @ combiner.coef + combiner.intercept))))
+
+    plain, weighted = trust(None), trust(np.where(real, 10.0, 1.0))
+    assert plain < 0.5 < weighted
