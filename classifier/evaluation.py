@@ -136,7 +136,7 @@ def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[Label
     """Metrics of every available mode on ``items`` (and on named subsets of them)."""
     labels = Labels(plan)
     matcher = PhraseMatcher(plan)
-    segmentation = bool(bundle and bundle.featurizer.config.segmentation)
+    segmentation = bool(bundle and bundle.features.config.segmentation)
     prepared = [prepare(labels, matcher, i.title, i.text, i.published_at, normalized=True,
                         need_model_input=bundle is not None, segmentation=segmentation)
                 for i in items]

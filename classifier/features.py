@@ -13,15 +13,18 @@ segmentation (compound words as one feature; about 15 ms per article).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.matcher import Match
 from classifier.normalize import Document
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 NEGATIVE_MARKER = "xneg"
 # The model reads the title and the first words of the body: what an item is
@@ -127,6 +130,10 @@ class Featurizer:
         self.vectorizers: list[TfidfVectorizer] = []
 
     def _build(self) -> list[TfidfVectorizer]:
+        # sklearn is needed to fit, not to tag: imported here so that tagging does not pay
+        # for it (about half a second of start-up in every crawl and import process).
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         c = self.config
         vectorizers = [TfidfVectorizer(analyzer=word_analyzer, sublinear_tf=True,
                                        min_df=c.min_df, max_features=c.max_features,
@@ -158,6 +165,39 @@ class Featurizer:
             names.extend(v.get_feature_names_out().tolist())
         return names
 
+    def tables(self) -> FeatureTables:
+        """What tagging needs of the fitted vectorizers, without sklearn objects."""
+        return FeatureTables(self.config, [
+            FeatureBlock(v.analyzer, dict(v.vocabulary_), np.asarray(v.idf_, dtype=np.float64))
+            for v in self.vectorizers])
+
+
+@dataclass
+class FeatureBlock:
+    """One fitted vectorizer as plain data: its analyzer, vocabulary and idf weights."""
+
+    analyzer: Callable[[ModelInput], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+
+@dataclass
+class FeatureTables:
+    """The fitted featurizer as the model file keeps it: plain dicts and arrays, so that
+    reading a model and tagging need numpy only."""
+
+    config: FeatureConfig
+    blocks: list[FeatureBlock] = field(default_factory=list)
+
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        for block in self.blocks:
+            ordered = [""] * len(block.vocabulary)
+            for name, index in block.vocabulary.items():
+                ordered[index] = name
+            names.extend(ordered)
+        return names
+
 
 def _stack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     if len(blocks) == 1:
@@ -180,17 +220,19 @@ class FastFeaturizer:
     # thousand syllables), not once per occurrence.
     WORD_CACHE_LIMIT = 200_000
 
-    def __init__(self, featurizer: Featurizer):
-        self.blocks = []
+    def __init__(self, tables: FeatureTables | Featurizer):
+        if isinstance(tables, Featurizer):
+            tables = tables.tables()
+        self.blocks: list[tuple[Any, dict[str, int]]] = []
         starts, idfs = [], []
         offset = 0
-        for vectorizer in featurizer.vectorizers:
+        for block in tables.blocks:
             # vocabulary values carry the block's offset: one index space for all blocks
-            vocabulary = {f: i + offset for f, i in vectorizer.vocabulary_.items()}
-            self.blocks.append((vectorizer.analyzer, vocabulary))
+            vocabulary = {f: i + offset for f, i in block.vocabulary.items()}
+            self.blocks.append((block.analyzer, vocabulary))
             starts.append(offset)
-            idfs.append(np.asarray(vectorizer.idf_, dtype=np.float64))
-            offset += len(vectorizer.idf_)
+            idfs.append(block.idf)
+            offset += len(block.idf)
         self.n_features = offset
         self.block_starts = np.array(starts)
         self.idf = np.concatenate(idfs) if idfs else np.zeros(0)

@@ -18,10 +18,11 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 
-from classifier.features import FastFeaturizer, Featurizer
+from classifier.features import FastFeaturizer, FeatureTables
 from dophu.config import Plan
 
-FORMAT_VERSION = 1
+# 2: the featurizer is kept as plain tables (no sklearn object: tagging needs numpy only).
+FORMAT_VERSION = 2
 PACKAGE_MODELS = Path(__file__).resolve().parent / "models"
 MODES = ("rules", "model", "combined")
 
@@ -61,7 +62,7 @@ class ModelBundle:
 
     plan_id: str
     labels: list[tuple[str, str]]
-    featurizer: Featurizer
+    features: FeatureTables
     weights: np.ndarray          # (features, labels), float32
     bias: np.ndarray             # (labels,)
     calibration: np.ndarray      # (labels, 2): sigmoid a, b  (p = 1 / (1 + exp(a*f + b)))
@@ -107,7 +108,7 @@ class ModelBundle:
         """The featurizer's fast transform (built on first use, not stored in the file)."""
         fast = self.__dict__.get("_fast")
         if fast is None:
-            fast = self.__dict__["_fast"] = FastFeaturizer(self.featurizer)
+            fast = self.__dict__["_fast"] = FastFeaturizer(self.features)
         return fast
 
     def decisions(self, rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

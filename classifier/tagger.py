@@ -92,7 +92,7 @@ class Tagger:
         self.status = status or (f"model {bundle.model_version}" if bundle else "rules only")
         self.labels = Labels(plan)
         self.matcher = PhraseMatcher(plan)
-        self._segmentation = bool(bundle and bundle.featurizer.config.segmentation)
+        self._segmentation = bool(bundle and bundle.features.config.segmentation)
         self._feature_names: list[str] | None = None
         # thresholds for (long, short) documents, computed once
         cut = threshold_matrix(self.labels, bundle.thresholds if bundle else None, "combined",
@@ -112,7 +112,7 @@ class Tagger:
             return None
         with self._names_lock:
             if self._feature_names is None:
-                self._feature_names = self.bundle.featurizer.feature_names()
+                self._feature_names = self.bundle.features.feature_names()
         return self._feature_names
 
     def prepare(self, doc: Any) -> Prepared:

@@ -322,7 +322,7 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
             "train_seconds": round(time.perf_counter() - started, 2),
             "untrained_labels": [x for j, x in enumerate(labels.ids) if not final.trained[j]]}
     return ModelBundle(
-        plan_id=plan.id, labels=labels.pairs, featurizer=featurizer,
+        plan_id=plan.id, labels=labels.pairs, features=featurizer.tables(),
         weights=final.weights, bias=final.bias, calibration=final.calibration,
         trained=final.trained, combiners=combiners, thresholds=thresholds,
         model_version=model_version, trained_at=trained_at.isoformat(), data_hash=data_hash,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -12,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from classifier.engine import Labels, prepare
-from classifier.features import FastFeaturizer
+from classifier.features import FastFeaturizer, FeatureConfig, Featurizer
 from classifier.matcher import PhraseMatcher
 from classifier.model import (
     FORMAT_VERSION,
@@ -25,6 +27,8 @@ from classifier.tagger import Tagger
 from classifier.training import TrainConfig, choose_threshold, train_model
 from dophu.config import Plan
 from tests.classifier.conftest import small_training_set
+
+REPO = Path(__file__).resolve().parents[2]
 
 DOCS = [
     {"title": "Kỷ niệm 50 năm Ngày giải phóng miền Nam, thống nhất đất nước",
@@ -59,14 +63,32 @@ def test_training_is_deterministic(plan: Plan, small_model: Path) -> None:
     assert np.allclose(first.calibration, again.calibration)
 
 
-def test_fast_features_equal_sklearn_transform(plan: Plan, small_model: Path) -> None:
-    bundle = load_bundle(small_model)
+def test_fast_features_equal_sklearn_transform(plan: Plan) -> None:
+    """The plain tables the model file keeps give sklearn's TF-IDF, without sklearn."""
     labels, matcher = Labels(plan), PhraseMatcher(plan)
     inputs = [prepare(labels, matcher, i.title, i.text, i.published_at).model_input
-              for i in small_training_set(plan)[:60]]
-    fast = FastFeaturizer(bundle.featurizer).matrix(inputs)
-    slow = bundle.featurizer.transform(inputs)
+              for i in small_training_set(plan)]
+    featurizer = Featurizer(FeatureConfig())
+    featurizer.fit_transform(inputs)
+    tables = featurizer.tables()
+    fast = FastFeaturizer(tables).matrix(inputs[:60])
+    slow = featurizer.transform(inputs[:60])
     assert abs(fast - slow).max() < 1e-5
+    assert tables.feature_names() == featurizer.feature_names()
+
+
+def test_tagging_does_not_import_sklearn(small_model: Path) -> None:
+    """Reading a model file and tagging need numpy only (sklearn costs every crawl and
+    import process about half a second of start-up)."""
+    code = ("import sys; from pathlib import Path; from classifier.model import load_bundle; "
+            "from classifier.tagger import Tagger; from dophu.config import find_plan_file, "
+            "load_plan; plan = load_plan(find_plan_file(Path('config'))); "
+            f"tagger = Tagger(plan, load_bundle(Path({str(small_model)!r}))); "
+            "print(tagger.tag({'title': 'Kỷ niệm 80 năm Quốc khánh 2/9', 'text': ''}).relevant,"
+            " 'sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["True", "False"], done.stderr
 
 
 def test_calibrated_linear_parts_equal_sklearn_predict_proba(plan: Plan) -> None:
