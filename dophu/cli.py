@@ -45,6 +45,8 @@ err = Console(stderr=True)
 out = Console(soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
+# From this many rows on, `dophu import` tags in a child process while it stores (two cores).
+PARALLEL_IMPORT_ROWS = 1000
 
 
 class BadInput(Exception):
@@ -247,7 +249,9 @@ def import_cmd(
         rows -= 1                                   # the header
     with progress(f"importing {file.name}", total=rows, unit="rows") as advance:
         report = import_file(file, context.store, context.sources, source_override=source,
-                             tagger=tagger, progress=advance)
+                             tagger=tagger, progress=advance,
+                             parallel=(rows or 0) >= PARALLEL_IMPORT_ROWS
+                             and (os.cpu_count() or 1) > 1)
     if as_json:
         emit_json(report.as_json())
         return

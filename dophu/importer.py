@@ -197,7 +197,9 @@ def build_item(row: dict[str, Any], resolver: SourceResolver, source_override: s
 
 def import_file(path: str | Path, store: Store, sources: list[Source], *,
                 source_override: str | None = None, tagger: ItemTagger | None = None,
-                progress: Any = None) -> ImportReport:
+                progress: Any = None, parallel: bool = False) -> ImportReport:
+    """Import one file; ``parallel`` tags in a child process while this one stores
+    (``dophu.pipeline.ItemPipeline``): worth it for large files on more than one core."""
     path = Path(path)
     resolver = SourceResolver(sources)
     if source_override and source_override not in resolver.by_id:
@@ -205,7 +207,7 @@ def import_file(path: str | Path, store: Store, sources: list[Source], *,
                               "(not in sources.yaml)")
     rows, encoding = iter_rows(path)
     report = ImportReport(encoding=encoding)
-    pipeline = ItemPipeline(store, tagger)
+    pipeline = ItemPipeline(store, tagger, parallel=parallel)
     fetched_at = datetime.now(UTC)
     for number, row in rows:
         report.read += 1

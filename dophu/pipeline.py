@@ -7,10 +7,13 @@ method; the crawler's Scrapy item pipelines wrap the same objects.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import Future
 from typing import Protocol
 
 from dophu.models import Item
+from dophu.tag_worker import TaggingWorker
 from store import Store, UpsertResult
 
 
@@ -68,14 +71,22 @@ class ItemPipeline:
 
     Items are tagged in batches (``tag_items`` when the tagger has it): the
     classifier vectorises a batch at once, several times faster than one by one.
+    With ``parallel``, a forked child tags one batch while this process builds
+    and stores the next (``dophu.tag_worker``): a crash then loses at most the
+    two batches in flight.
     """
 
-    def __init__(self, store: Store, tagger: ItemTagger | None = None, batch_size: int = 500):
+    def __init__(self, store: Store, tagger: ItemTagger | None = None, batch_size: int = 500,
+                 parallel: bool = False):
         self.dedup = ExactDedup(store)
         self.tagger = tagger
         self.batch_size = batch_size
         self.writer = StoreWriter(store, batch_size)
         self._pending: list[Item] = []
+        self._worker: TaggingWorker | None = None
+        self._in_flight: deque[tuple[Future | None, list[Item]]] = deque()
+        if parallel and tagger is not None and TaggingWorker.available():
+            self._worker = TaggingWorker(tagger)
 
     def process(self, item: Item) -> None:
         self._pending.append(self.dedup(item))
@@ -90,11 +101,24 @@ class ItemPipeline:
             return list(batch(items))
         return [self.tagger.tag_item(item) for item in items]
 
-    def _flush(self) -> None:
-        for item in self._tag(self._pending):
+    def _store(self, items: list[Item]) -> None:
+        for item in items:
             self.writer.add(item)
-        self._pending = []
         self.writer.flush()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if self._worker is None:
+            self._store(self._tag(batch))
+            return
+        self._in_flight.append((self._worker.submit(batch), batch))
+        while len(self._in_flight) > 1:     # the child tags this batch while we store the last
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        assert self._worker is not None
+        future, batch = self._in_flight.popleft()
+        self._store(self._worker.result(future, batch))
 
     def run(self, items: Iterable[Item]) -> UpsertResult:
         for item in items:
@@ -102,5 +126,11 @@ class ItemPipeline:
         return self.close()
 
     def close(self) -> UpsertResult:
-        self._flush()
+        try:
+            self._flush()
+            while self._in_flight:
+                self._drain_one()
+        finally:
+            if self._worker is not None:
+                self._worker.close()
         return self.writer.result
