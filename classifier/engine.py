@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
+import scipy.sparse as sp
 
 from classifier.anniversary_dates import DateJudgement, judge, local_day, year_mentions
 from classifier.features import ModelInput, model_input
@@ -219,8 +220,24 @@ class Scores:
 Row = tuple[np.ndarray, np.ndarray]
 
 
+class MatrixRows(Sequence[Row]):
+    """The rows of a CSR feature matrix as (indexes, values), read when asked (evidence)."""
+
+    def __init__(self, matrix: sp.csr_matrix):
+        self.matrix = matrix
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def __getitem__(self, k):  # noqa: ANN001, ANN204 - Sequence's int/slice overloads
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        start, end = self.matrix.indptr[k], self.matrix.indptr[k + 1]
+        return self.matrix.indices[start:end], self.matrix.data[start:end]
+
+
 def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundle | None,
-                *, lazy_dates: bool = False) -> tuple[Scores, list[Row] | None]:
+                *, lazy_dates: bool = False) -> tuple[Scores, Sequence[Row] | None]:
     """Scores of every mode for prepared documents (and their feature rows, for evidence)."""
     rule_raw = rule_scores(labels, prepared)
     if bundle is None or not prepared:
@@ -228,8 +245,15 @@ def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundl
         rules = rule_raw * date_factors(labels, prepared, needed)
         return Scores(rules, None, rules), None
     fast = bundle.fast
-    rows = [fast.row(p.model_input) for p in prepared]
-    model_p = bundle.model_probabilities(decision=bundle.decisions(rows))
+    rows: Sequence[Row]
+    if len(prepared) == 1:     # one document: a row costs less than a one-row matrix
+        rows = [fast.row(prepared[0].model_input)]
+        decision = bundle.decisions(rows)
+    else:
+        matrix = fast.matrix([p.model_input for p in prepared])
+        rows = MatrixRows(matrix)
+        decision = bundle.matrix_decisions(matrix)
+    model_p = bundle.model_probabilities(decision=decision)
     undated = combined_scores(labels, model_p,
                               rule_matrix(labels, prepared, bundle.phrase_reliability),
                               short_flags(prepared), rule_raw,

@@ -254,14 +254,19 @@ class FastFeaturizer:
             found.extend(indexes)
         return found
 
-    def row(self, data: ModelInput) -> tuple[np.ndarray, np.ndarray]:
-        """(feature indexes, values) of one document."""
+    def found(self, data: ModelInput) -> list[int]:
+        """The feature index of every feature occurrence in one document (with repeats)."""
         found: list[int] = []
         for analyzer, vocabulary in self.blocks:
             if isinstance(analyzer, _CharAnalyzer):
                 found.extend(self._char_indexes(analyzer, vocabulary, data))
             else:
                 found += [i for i in map(vocabulary.get, analyzer(data)) if i is not None]
+        return found
+
+    def row(self, data: ModelInput) -> tuple[np.ndarray, np.ndarray]:
+        """(feature indexes, values) of one document."""
+        found = self.found(data)
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         indexes, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
@@ -272,11 +277,24 @@ class FastFeaturizer:
         return indexes, values
 
     def matrix(self, inputs: Sequence[ModelInput]) -> sp.csr_matrix:
-        rows = [self.row(x) for x in inputs]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([len(i) for i, _ in rows], out=indptr[1:])
-        indices = np.concatenate([i for i, _ in rows]) if rows else np.zeros(0, np.int64)
-        data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
-        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.n_features))
-        matrix.sort_indices()
-        return matrix
+        """All documents at once: the counting, weighting and norms run once per batch in
+        numpy and scipy, not once per document (what makes batches faster than rows)."""
+        lengths, found = [], []
+        for data in inputs:
+            occurrences = self.found(data)
+            lengths.append(len(occurrences))
+            found.extend(occurrences)
+        n = len(lengths)
+        counts = sp.csr_matrix(
+            (np.ones(len(found)), (np.repeat(np.arange(n), lengths),
+                                   np.array(found, dtype=np.int64))),
+            shape=(n, self.n_features))
+        counts.sum_duplicates()                       # canonical: sorted, one entry per feature
+        indexes = counts.indices
+        values = (np.log(counts.data) + 1.0) * self.idf[indexes]
+        rows = np.repeat(np.arange(n), np.diff(counts.indptr))
+        cells = rows * len(self.blocks) + (
+            np.searchsorted(self.block_starts, indexes, side="right") - 1)
+        norms = np.sqrt(np.bincount(cells, values * values, minlength=n * len(self.blocks)))
+        values *= self.scale / norms[cells]
+        return sp.csr_matrix((values, indexes, counts.indptr), shape=(n, self.n_features))
