@@ -60,6 +60,14 @@ def _permutations() -> Any:
     return MinHash(num_perm=NUM_PERM, **_SCHEME_ARGS).permutations
 
 
+@cache
+def _lsh_bands(threshold: float) -> tuple[int, int]:
+    """LSH (bands, rows) for ``threshold``: datasketch finds them by numerical integration
+    (about 40 ms), which is worth doing once per process, not once per index."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 def to_bytes(minhash: MinHash) -> bytes:
     return _TAG + np.asarray(minhash.hashvalues, dtype=np.uint64).tobytes()
 
@@ -85,7 +93,8 @@ class NearDuplicateIndex:
 
     def __init__(self, threshold: float = 0.8):
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=max(0.3, threshold - 0.1), num_perm=NUM_PERM)
+        self.lsh = MinHashLSH(threshold=max(0.3, threshold - 0.1), num_perm=NUM_PERM,
+                              params=_lsh_bands(max(0.3, threshold - 0.1)))
         self.signatures: dict[str, MinHash] = {}
         self.published: dict[str, float | None] = {}
 
