@@ -108,6 +108,8 @@ class ItemPipeline:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        if not batch:
+            return
         if self._worker is None:
             self._store(self._tag(batch))
             return
