@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from dophu.models import Item
-from dophu.tag_worker import TaggingWorker
+from dophu.tag_worker import TaggingWorker, tag_all
 from store import Store, UpsertResult
 
 
@@ -94,12 +94,7 @@ class ItemPipeline:
             self._flush()
 
     def _tag(self, items: list[Item]) -> list[Item]:
-        if self.tagger is None:
-            return items
-        batch = getattr(self.tagger, "tag_items", None)
-        if batch is not None:
-            return list(batch(items))
-        return [self.tagger.tag_item(item) for item in items]
+        return items if self.tagger is None else tag_all(self.tagger, items)
 
     def _store(self, items: list[Item]) -> None:
         for item in items:

@@ -32,10 +32,14 @@ def _install(tagger: Any) -> None:
     _worker_tagger = tagger
 
 
-def _tag_batch(tagger: Any, items: list[Item]) -> list[TagsOf]:
+def tag_all(tagger: Any, items: list[Item]) -> list[Item]:
+    """``items`` tagged: in one batch when the tagger can (``tag_items``), else one by one."""
     batch = getattr(tagger, "tag_items", None)
-    tagged = list(batch(items)) if batch else [tagger.tag_item(item) for item in items]
-    return [(t.relevant, list(t.themes), list(t.anniversaries)) for t in tagged]
+    return list(batch(items)) if batch else [tagger.tag_item(item) for item in items]
+
+
+def _tag_batch(tagger: Any, items: list[Item]) -> list[TagsOf]:
+    return [(t.relevant, list(t.themes), list(t.anniversaries)) for t in tag_all(tagger, items)]
 
 
 def _in_worker(items: list[Item]) -> tuple[list[TagsOf], float]:
