@@ -182,6 +182,13 @@ class Ledger:
                                   [(item_id, source, sig, published, now)
                                    for item_id, source, sig, published in rows])
 
+    def replace_signatures(self, rows: Iterable[tuple[str, bytes]]) -> None:
+        """(item id, signature): a stored signature made again (another scheme made it),
+        keeping when it was stored, so the near-duplicate window does not move."""
+        with self.conn:
+            self.conn.executemany("UPDATE signatures SET signature=? WHERE item_id=?",
+                                  [(sig, item_id) for item_id, sig in rows])
+
     def drop_signatures(self, item_ids: Iterable[str]) -> None:
         with self.conn:
             self.conn.executemany("DELETE FROM signatures WHERE item_id=?",

@@ -33,8 +33,23 @@ def _move_tone(match: re.Match[str]) -> str:
     return match.group(4) + match.group(6) + match.group(5)
 
 
-# In NFC text, an old placement always shows as "o"/"u" before a toned a, e or y.
-_OLD_TONE_CANDIDATE = re.compile("[oOuU][àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ]")
+# _OLD_TONE as it shows in NFC text: "o" + a toned plain a/e, or "u" + a toned y,
+# ending the syllable ("hoà", "thuỷ", not "toàn", "quý").
+_OLD_TONE_NFC = (
+    r"(?<![qQgG])[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ](?![^\W\d_]|[\u0300-\u036f])"
+    r"|(?<![qQ])[uU][ỳýỷỹỵỲÝỶỸỴ](?![^\W\d_]|[\u0300-\u036f])")
+_OLD_TONE_CANDIDATE = re.compile(_OLD_TONE_NFC)
+
+# Anything normalize_text would change in NFC text: zero-width characters, \r, other
+# whitespace than a single space or newline, runs of spaces, spaces at either end
+# of a line, blank-line runs, whitespace at either end, an old tone placement.
+_WHITESPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CHANGES = {
+    True: re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad" + _WHITESPACE + "]"
+                     "|  | \n|\n | \\Z|\n\n\n|\n\\Z|\\A[ \n]|" + _OLD_TONE_NFC),
+    False: re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\n" + _WHITESPACE + "]"
+                      "|  | \\Z|\\A |" + _OLD_TONE_NFC),
+}
 
 
 def normalize_tone_placement(text: str) -> str:
@@ -54,6 +69,8 @@ def normalize_text(text: str | None, *, multiline: bool = True) -> str:
     """NFC, modern tone placement, no zero-width characters, tidy whitespace."""
     if not text:
         return ""
+    if unicodedata.is_normalized("NFC", text) and not _CHANGES[multiline].search(text):
+        return text  # already normal: text that went through here once (the common case)
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = normalize_tone_placement(text)

@@ -28,7 +28,7 @@ from crawlers.feeds import FeedEntry, parse_feed
 from crawlers.items import EntryHints, item_from_feed_entry, item_from_page
 from crawlers.ledger import Ledger
 from crawlers.listings import article_links, next_page, parse_html
-from crawlers.neardup import NearDuplicateIndex
+from crawlers.neardup import NearDuplicateIndex, signature, to_bytes
 from crawlers.pipelines import CrawledItem, SourceBatches
 from crawlers.sitemaps import parse_sitemap
 from crawlers.state import SourceRun, new_state
@@ -46,6 +46,30 @@ PRIORITY = {"home": 100, "feed": 50, "sitemap": 50, "listing": 40, "article": 0}
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "")
 
 
+def near_duplicate_index(ledger: Ledger, store: Any, since: datetime, threshold: float
+                         ) -> NearDuplicateIndex:
+    """The index of the originals stored since ``since``. Signatures another scheme made
+    (an older dophu) are made again from the stored stories, once, so that copies of
+    them are still found."""
+    index = NearDuplicateIndex(threshold)
+    index.load(ledger.signatures(since))
+    if not index.unreadable:
+        return index
+    fresh: list[tuple[str, bytes]] = []
+    for item_id, _source, published in index.unreadable:
+        item = store.get(item_id)
+        minhash = signature(item.title, item.text) if item is not None else None
+        if minhash is not None:
+            index.add(item_id, minhash, published)
+            fresh.append((item_id, to_bytes(minhash)))
+    ledger.replace_signatures(fresh)
+    ledger.drop_signatures({i for i, _, _ in index.unreadable} - {i for i, _ in fresh})
+    log.info("near-duplicates: %d signatures of an older scheme made again, %d dropped",
+             len(fresh), len(index.unreadable) - len(fresh))
+    index.unreadable.clear()
+    return index
+
+
 class SourceSpider(scrapy.Spider):
     name = "dophu-sources"
 
@@ -58,9 +82,9 @@ class SourceSpider(scrapy.Spider):
         self.store = context.store
         self.ledger = Ledger(context.data_dir)
         self._tagger: Any = _NOT_LOADED
-        self.neardup = NearDuplicateIndex(crawl_settings.near_duplicate_threshold)
         since = datetime.now(UTC) - timedelta(days=crawl_settings.near_duplicate_window_days)
-        self.neardup.load(self.ledger.signatures(since))
+        self.neardup = near_duplicate_index(self.ledger, self.store, since,
+                                            crawl_settings.near_duplicate_threshold)
         self.store_writer = SourceBatches(self, crawl_settings.store_batch_size)
         states = self.store.list_source_states()
         self.book: dict[str, SourceRun] = {

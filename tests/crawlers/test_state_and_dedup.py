@@ -11,9 +11,12 @@ from crawlers.ledger import Ledger
 from crawlers.neardup import NearDuplicateIndex, from_bytes, signature, to_bytes
 from crawlers.run import CrawlInputError, Shard
 from crawlers.settings import scrapy_settings, user_agent
+from crawlers.spiders.source_spider import near_duplicate_index
 from crawlers.state import SourceRun, finish_state, new_state, next_due
 from dophu.config import Source
+from dophu.models import Item
 from dophu.settings import CrawlSettings
+from store.sqlite import SQLiteStore
 from tests.crawlers.sitekit import paragraphs
 
 NOW = datetime(2025, 4, 28, 1, 0, tzinfo=UTC)
@@ -63,6 +66,26 @@ def test_near_duplicates_found_and_the_earlier_story_is_the_original(tmp_path: P
     assert restored.load(ledger.signatures()) == 1
     assert restored.match("ward", copy, None).original == "paper"
     assert from_bytes(b"legacy:" + b"\0" * 1024) is None               # another scheme
+
+
+def test_signatures_of_an_older_scheme_are_made_again_from_the_store(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.sqlite3")
+    paper = Item(id="paper", url="https://a.vn/1", source="bct", unit="bao-can-tho",
+                 kind="newspaper", title="Đại hội Đảng bộ phường", text=STORY,
+                 published_at=NOW)
+    store.upsert([paper])
+    ledger = Ledger(tmp_path)
+    ledger.put_signatures([("paper", "bct", b"affine32:" + b"\1" * 1024, NOW.timestamp()),
+                           ("gone", "bct", b"affine32:" + b"\1" * 1024, None)])
+    stored_at = dict(ledger.conn.execute("SELECT item_id, stored_at FROM signatures"))
+    index = near_duplicate_index(ledger, store, NOW - timedelta(days=3650), 0.8)
+    copy = signature("Đại hội Đảng bộ phường (nguồn: Báo Cần Thơ)", "Theo Báo Cần Thơ.\n" + STORY)
+    assert index.match("ward", copy, None).original == "paper"
+    rows = {r[0]: r[2] for r in ledger.signatures()}
+    assert list(rows) == ["paper"]                                   # "gone" is not stored
+    assert from_bytes(rows["paper"]) is not None                     # now in this scheme
+    assert dict(ledger.conn.execute("SELECT item_id, stored_at FROM signatures")) == {
+        "paper": stored_at["paper"]}                                 # the window is kept
 
 
 SOURCE = Source(id="s", name="S", unit="bao-can-tho", kind="newspaper",
