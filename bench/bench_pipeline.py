@@ -8,8 +8,11 @@ on 127.0.0.1 and fetched once before timing. Ours, per page, exactly the
 crawler's stages without the network: ``crawlers.encoding.decode_html`` →
 ``crawlers.extract.extract_page`` → ``crawlers.items.item_from_page`` →
 ``dophu.pipeline.ExactDedup`` → near-duplicates (``crawlers.neardup``) → the tagger
-of ``dophu.tagging.load_tagger`` → ``dophu.pipeline.StoreWriter`` into a fresh
-SQLite store. The baseline is ``trafilatura.bare_extraction(raw bytes, url,
+of ``dophu.tagging.load_tagger`` and ``dophu.pipeline.StoreWriter`` into a fresh
+SQLite store, per batch of the crawl's ``store_batch_size`` (50) items, as the
+crawler's store pipeline does. The crawl tags in a child process; here the
+tagging runs in this process, so its time is counted in full. The baseline is
+``trafilatura.bare_extraction(raw bytes, url,
 with_metadata=True)``: text, title, date and author from the same bytes, which is
 the least a crawler needs. Five rounds alternate ours and the baseline; each side's
 best round of CPU time is its figure (both run in this one process, single-threaded;
@@ -37,7 +40,10 @@ from crawlers.extract import extract_page
 from crawlers.items import EntryHints, item_from_page
 from dophu.config import Source
 from dophu.context import Context
+from dophu.models import Item
 from dophu.pipeline import ExactDedup, ItemTagger, StoreWriter
+from dophu.settings import CrawlSettings
+from dophu.tag_worker import tag_all
 from dophu.tagging import load_tagger
 from store.sqlite import SQLiteStore
 
@@ -93,15 +99,30 @@ class Phases:
     store: float = 0.0
 
 
-def our_pipeline(pages: list[Page], tagger: ItemTagger | None, store_path: Path
+def our_pipeline(pages: list[Page], tagger: ItemTagger | None, store_path: Path,
+                 batch_size: int = CrawlSettings().store_batch_size
                  ) -> tuple[float, int, Phases, float]:
     """(CPU seconds, items stored, wall seconds per phase, wall seconds) for one pass into
-    a fresh store."""
+    a fresh store; items are tagged and stored in batches of the crawl's
+    ``store_batch_size``, as ``crawlers.pipelines.SourceBatches`` does."""
     store = SQLiteStore(store_path)
     phases = Phases()
     started, started_cpu = time.perf_counter(), time.process_time()
     dedup, index, writer = ExactDedup(store), neardup.NearDuplicateIndex(), StoreWriter(store)
     fetched_at = datetime.now(UTC)
+    batch: list[Item] = []
+
+    def flush() -> None:
+        t0 = time.perf_counter()
+        tagged = batch if tagger is None else tag_all(tagger, batch)
+        t1 = time.perf_counter()
+        phases.tag += t1 - t0
+        for item in tagged:
+            writer.add(item)
+        writer.flush()
+        phases.store += time.perf_counter() - t1
+        batch.clear()
+
     for page in pages:
         t0 = time.perf_counter()
         decoded = decode_html(page.body, page.content_type)
@@ -125,17 +146,11 @@ def our_pipeline(pages: list[Page], tagger: ItemTagger | None, store_path: Path
                     item = item.model_copy(update={"duplicate_of": match.original})
                 else:
                     index.add(item.id, minhash, published)
-        t3 = time.perf_counter()
-        phases.dedup += t3 - t2
-        if tagger is not None:
-            item = tagger.tag_item(item)
-        t4 = time.perf_counter()
-        phases.tag += t4 - t3
-        writer.add(item)
-        phases.store += time.perf_counter() - t4
-    t5 = time.perf_counter()
-    writer.flush()
-    phases.store += time.perf_counter() - t5
+        phases.dedup += time.perf_counter() - t2
+        batch.append(item)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     stored = writer.result.new + writer.result.updated
     store.close()

@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from dophu.config import Source
 from dophu.context import Context
 from dophu.settings import CrawlSettings
+from dophu.tag_worker import TaggingWorker
+from dophu.tagging import load_tagger
 
 log = logging.getLogger(__name__)
 
@@ -129,18 +132,28 @@ def run_crawl(context: Context, source_ids: list[str] | None = None, all_sources
         return {"sources": [], "new": 0, "updated": 0, "errors": 0, "fetched": 0,
                 "started_at": started.isoformat(), "finished_at": started.isoformat(),
                 "finish_reason": "nothing due"}
-    from scrapy.crawler import CrawlerProcess
+    # Forked before Scrapy is imported (no reactor, no threads yet) and before the pass lock
+    # is taken (a child must not hold it): the child loads the model while this process
+    # starts the crawl.
+    tagging = (TaggingWorker(loader=partial(load_tagger, context))
+               if settings.tag_in_child_process and TaggingWorker.available() else None)
+    try:
+        with pass_lock(Path(context.data_dir), shard):
+            from scrapy.crawler import CrawlerProcess
 
-    from crawlers.settings import scrapy_settings
-    from crawlers.spiders.source_spider import SourceSpider
+            from crawlers.settings import scrapy_settings
+            from crawlers.spiders.source_spider import SourceSpider
 
-    with pass_lock(Path(context.data_dir), shard):
-        process = CrawlerProcess(scrapy_settings(settings))
-        crawler = process.create_crawler(SourceSpider)
-        process.crawl(crawler, context=context, sources=sources, crawl_settings=settings)
-        process.start()
-        spider: SourceSpider = crawler.spider  # type: ignore[assignment]
-        return record_pass(context, spider, started)
+            process = CrawlerProcess(scrapy_settings(settings))
+            crawler = process.create_crawler(SourceSpider)
+            process.crawl(crawler, context=context, sources=sources, crawl_settings=settings,
+                          tagging=tagging)
+            process.start()
+            spider: SourceSpider = crawler.spider  # type: ignore[assignment]
+            return record_pass(context, spider, started)
+    finally:
+        if tagging is not None:
+            tagging.close()
 
 
 def record_pass(context: Context, spider: Any, started: datetime) -> dict[str, Any]:

@@ -24,7 +24,6 @@ DOWNLOADER_MIDDLEWARES = {
 ITEM_PIPELINES = {
     "crawlers.pipelines.ExactDedupPipeline": 100,
     "crawlers.pipelines.NearDedupPipeline": 200,
-    "crawlers.pipelines.TagPipeline": 300,
     "crawlers.pipelines.StorePipeline": 400,
 }
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

@@ -44,6 +44,7 @@ class CrawlSettings(_Section):
     max_discovered_feeds: int = Field(default=30, ge=1)
     sitemap_children: int = Field(default=5, ge=1)               # newest child sitemaps read
     home_as_listing: bool = True       # read the home page's article links too (feeds are partial)
+    tag_in_child_process: bool = True  # a forked child loads the model and tags (2 cores)
     log_level: str = "WARNING"
 
 

@@ -34,8 +34,9 @@ from crawlers.sitemaps import parse_sitemap
 from crawlers.state import SourceRun, new_state
 from dophu.config import Source
 from dophu.context import Context
-from dophu.models import item_id_for_url
+from dophu.models import Item, item_id_for_url
 from dophu.settings import CrawlSettings
+from dophu.tag_worker import TaggingWorker, tag_all
 from dophu.tagging import load_tagger
 from dophu.urls import canonical_url
 
@@ -74,9 +75,11 @@ class SourceSpider(scrapy.Spider):
     name = "dophu-sources"
 
     def __init__(self, context: Context, sources: list[Source],
-                 crawl_settings: CrawlSettings, **kwargs: Any):
+                 crawl_settings: CrawlSettings, tagging: TaggingWorker | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.context = context
+        self.tagging = tagging
         self.settings_crawl = crawl_settings
         self.sources = {s.id: s for s in sources}
         self.store = context.store
@@ -100,6 +103,14 @@ class SourceSpider(scrapy.Spider):
         if self._tagger is _NOT_LOADED:
             self._tagger = load_tagger(self.context)
         return self._tagger
+
+    def tag_batch(self, items: list[Item]) -> list[Item]:
+        """``items`` tagged: by the tagging child process when the crawl runs one (it
+        loaded the model while Scrapy started), else here; untagged without a classifier."""
+        if self.tagging is not None:
+            return self.tagging.tag(items)
+        tagger = self.tagger
+        return items if tagger is None else tag_all(tagger, items)
 
     # ------------------------------------------------------------------ start
 

@@ -24,8 +24,10 @@ import pytest
 from crawlers.ledger import Ledger
 from demo.manifest import Article, articles
 from demo.server import DemoSites
+from dophu.context import Context
 from dophu.dates import LOCAL_TZ
 from dophu.models import Item
+from dophu.tagging import load_tagger
 from tests.conftest import REPO
 from tests.crawlers.conftest import FAST_SETTINGS, CrawlEnv, by_id
 
@@ -55,6 +57,23 @@ def stored(env: CrawlEnv) -> dict[tuple[str, str], Item]:
 
 def expected(article: Article) -> bool:
     return article.quirk not in NOT_STORED
+
+
+def test_every_stored_item_carries_the_tags_the_classifier_gives_it(demo: Any) -> None:
+    """Tagged in batches by the crawl's tagging child, as this process's tagger tags them."""
+    sites, env, summary = demo
+    items = list(stored(env).values())
+    tagger = load_tagger(Context(config_dir=env.config, data_dir=env.data))
+    assert tagger is not None
+
+    def tags(item: Item) -> tuple[Any, ...]:
+        return (item.relevant, [(t.id, round(t.score, 6)) for t in item.themes],
+                [(t.id, round(t.score, 6)) for t in item.anniversaries])
+
+    untagged = [i.model_copy(update={"relevant": None, "themes": [], "anniversaries": []})
+                for i in items]
+    assert {i.id: tags(i) for i in items} == {i.id: tags(i) for i in tagger.tag_items(untagged)}
+    assert sum(bool(i.relevant) for i in items) >= 20
 
 
 def test_every_article_is_stored_once_with_its_fields(demo: Any) -> None:
@@ -148,6 +167,28 @@ def stored_urls(data: Path) -> list[str]:
         return []
 
 
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_a_killed_pass_is_completed_by_the_next_without_duplicates(tmp_path: Path) -> None:
     total = sum(1 for a in articles() if expected(a))
     with DemoSites(slow_seconds=SLOW) as sites:
@@ -164,6 +205,7 @@ def test_a_killed_pass_is_completed_by_the_next_without_duplicates(tmp_path: Pat
                 assert time.monotonic() < deadline, "the crawl stored nothing in 90 s"
                 time.sleep(0.1)
             assert process.poll() is None, "the crawl finished before it could be killed"
+            helpers = children(process.pid)                # the tagging child
             os.kill(process.pid, signal.SIGKILL)          # kill -9, mid-crawl
         finally:
             if process.poll() is None:
@@ -171,6 +213,11 @@ def test_a_killed_pass_is_completed_by_the_next_without_duplicates(tmp_path: Pat
             process.wait(timeout=30)
         before = {urlsplit(u).path for u in stored_urls(env.data)}
         assert 12 <= len(before) < total
+        assert helpers, "the crawl ran no tagging child"
+        deadline = time.monotonic() + 10                   # orphans end by themselves
+        while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in helpers)
         sites.reset_stats()
         env.settings(**{**FAST_SETTINGS, "timeout_seconds": TIMEOUT})
         summary = env.crawl("--all")

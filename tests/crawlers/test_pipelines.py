@@ -15,7 +15,6 @@ from crawlers.pipelines import (
     NearDedupPipeline,
     SourceBatches,
     StorePipeline,
-    TagPipeline,
 )
 from crawlers.state import SourceRun, new_state
 from dophu.config import Source
@@ -43,13 +42,14 @@ def crawl(tmp_path: Path, tagger: Any, batch_size: int = 2) -> tuple[Any, list[A
     store = SQLiteStore(tmp_path / "store.sqlite3")
     sources = [Source(id=s, name=s, unit="bao-can-tho", kind="newspaper") for s in ("a", "b")]
     spider = SimpleNamespace(store=store, ledger=Ledger(tmp_path), tagger=tagger,
+                             tag_batch=lambda items: items if tagger is None else [
+                                 tagger.tag_item(i) for i in items],
                              neardup=NearDuplicateIndex(0.8),
                              book={s.id: SourceRun(source=s, state=new_state(s.id))
                                    for s in sources})
     spider.store_writer = SourceBatches(spider, batch_size)  # type: ignore[arg-type]
     crawler = SimpleNamespace(spider=spider)
-    stages = [cls(crawler) for cls in (ExactDedupPipeline, NearDedupPipeline, TagPipeline,
-                                       StorePipeline)]
+    stages = [cls(crawler) for cls in (ExactDedupPipeline, NearDedupPipeline, StorePipeline)]
     for stage in stages:
         if hasattr(stage, "open_spider"):
             stage.open_spider()

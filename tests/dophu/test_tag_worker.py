@@ -12,6 +12,7 @@ from dophu.context import Context
 from dophu.importer import import_file
 from dophu.models import Item
 from dophu.pipeline import ItemPipeline
+from dophu.tag_worker import TaggingWorker
 from dophu.tagging import load_tagger
 from store.sqlite import SQLiteStore
 from tests.conftest import read_news
@@ -75,3 +76,47 @@ def test_a_dead_tagging_child_loses_nothing(config_dir: Path, tmp_path: Path) ->
     expected = {i.id: i.relevant for i in real.tag_items(items)}
     assert {i.id: i.relevant for i in store.iter_items()} == expected
     store.close()
+
+
+def test_a_worker_that_loads_its_own_tagger_tags_as_this_process_does(config_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    """The crawl's form: the child builds the tagger; if the child dies, the parent builds
+    one and the batch is still tagged."""
+    context = Context(config_dir=config_dir, data_dir=tmp_path / "data")
+    real = load_tagger(context)
+    items = [Item(id=f"x{n}", source="baocantho", unit="bao-can-tho", kind="newspaper",
+                  url=f"https://example.vn/{n}", title=row["title"], text=row["summary"])
+             for n, row in enumerate(read_news(300))]
+    expected = {i.id: (i.relevant, i.themes, i.anniversaries) for i in real.tag_items(items)}
+    parent = os.getpid()
+    loads: list[int] = []
+
+    def loader() -> Any:
+        loads.append(os.getpid())
+        return load_tagger(context)
+
+    worker = TaggingWorker(loader=loader)
+    try:
+        assert worker.started is not None and worker.started.result(timeout=60) is True
+        tagged = worker.tag(items)
+    finally:
+        worker.close()
+    assert {i.id: (i.relevant, i.themes, i.anniversaries) for i in tagged} == expected
+    assert parent not in loads                      # built in the child only
+
+    doomed = DiesInAChild(real)                     # made here: it kills the child that tags
+    dying = TaggingWorker(loader=lambda: doomed)
+    try:
+        tagged = dying.tag(items)
+    finally:
+        dying.close()
+    assert {i.id: (i.relevant, i.themes, i.anniversaries) for i in tagged} == expected
+
+
+def test_a_worker_without_a_classifier_leaves_items_untagged() -> None:
+    item = Item(id="x", source="s", unit="bao-can-tho", kind="newspaper", title="Tin")
+    worker = TaggingWorker(loader=lambda: None)
+    try:
+        assert worker.tag([item]) == [item]
+    finally:
+        worker.close()
