@@ -39,13 +39,13 @@ def results(plan: Plan) -> dict[str, Any]:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached since the held-out split grew to 2,171 items, 1,989 of them real news: the "
-    "shipped model measures relevance F1 0.877 and anniversary micro-F1 0.874 (targets 0.90); "
-    "the theme targets are met (micro 0.823, macro 0.817). docs/classifier.md has the figures. "
+    "Not reached since the held-out split grew to 2,511 items, 2,329 of them real news: the "
+    "shipped model measures relevance F1 0.881 and anniversary micro-F1 0.884 (targets 0.90); "
+    "the theme targets are met (micro 0.832, macro 0.817). docs/classifier.md has the figures. "
     "strict=True: this fails loudly the day a model meets every target, so the mark can be "
     "removed."))
 def test_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
-    assert results["all"]["combined"]["items"] >= 2000
+    assert results["all"]["combined"]["items"] >= 2500
     assert below(headline(results["all"]["combined"]), TARGETS) == {}
 
 
@@ -56,21 +56,20 @@ def test_theme_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
 
 def test_the_combination_beats_the_rules_and_holds_against_the_model(
         plan: Plan, results: dict[str, Any]) -> None:
-    """The combination beats the plan's phrases on every figure, and the model on relevance
-    and themes, over all held-out items. For anniversaries the held-out split is too small
-    to tell the two apart (270 gold anniversary tags: combined 0.874, model 0.888 now, a
-    bootstrap 95% interval of the difference from -0.047 to +0.019, and the two have swapped
-    places between trainings), so there the check is on the cross-validation of the
-    training part (8,700 items) that the model file records."""
+    """The combination beats the plan's phrases on every figure of the held-out split. Against
+    the model alone the held-out split cannot tell them apart (within 0.006 of each other on
+    every figure now, and they have swapped places between trainings), so there the check is
+    "within 0.01" on the held-out split, and "at least as good" on the cross-validation of
+    the 9,960 training items that the model file records."""
     figures = {mode: headline(results["all"][mode]) for mode in ("rules", "model", "combined")}
     for key in ("relevance_f1", "theme_micro_f1", "anniversary_micro_f1"):
         assert figures["combined"][key] > figures["rules"][key], key
-    for key in ("relevance_f1", "theme_micro_f1"):
-        assert figures["combined"][key] >= figures["model"][key], key
+        assert figures["combined"][key] >= figures["model"][key] - 0.01, key
     validation = load_bundle(packaged_model_path(plan.id)).info["validation"]
     for part in ("all", "real"):
-        assert (validation[part]["combined"]["anniversary_micro_f1"]
-                >= validation[part]["model"]["anniversary_micro_f1"]), part
+        for key in ("relevance_f1", "theme_micro_f1", "anniversary_micro_f1"):
+            assert validation[part]["combined"][key] >= validation[part]["model"][key], (
+                part, key)
 
 
 def test_no_trap_is_tagged_on_the_held_out_split(results: dict[str, Any]) -> None:
@@ -83,17 +82,22 @@ def test_real_held_out_items_floor(results: dict[str, Any]) -> None:
     """A floor a little under what the shipped model measures on the real items (see the docs),
     so that a worse model does not ship unnoticed."""
     real = results["real"]["combined"]
-    assert real["items"] >= 1900
-    floor = {"relevance_f1": 0.83, "anniversary_micro_f1": 0.80, "theme_micro_f1": 0.78,
-             "theme_macro_f1": 0.72}
+    assert real["items"] >= 2300
+    floor = {"relevance_f1": 0.84, "anniversary_micro_f1": 0.83, "theme_micro_f1": 0.79,
+             "theme_macro_f1": 0.73}
     assert below(headline(real), floor) == {}
 
 
+def test_theme_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
+    """Met since session 4: theme micro-F1 0.815 and macro-F1 0.750 on the real items."""
+    themes = {k: v for k, v in TARGETS.items() if k.startswith("theme")}
+    assert below(headline(results["real"]["combined"]), themes) == {}
+
+
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached yet: on the 1,989 real held-out items (470 of them relevant) the shipped model "
-    "measures relevance F1 0.849 (target 0.90), theme macro-F1 0.745 (target 0.75) and "
-    "anniversary micro-F1 0.825 (target 0.90); theme micro-F1 0.801 meets its 0.80. Real news "
-    "is judged "
+    "Not reached yet: on the 2,329 real held-out items (573 of them relevant) the shipped model "
+    "measures relevance F1 0.861 and anniversary micro-F1 0.854 (targets 0.90); the theme "
+    "targets are met (micro 0.815, macro 0.750). Real news is judged "
     "from a title and a two-line summary with fine judgement calls; docs/classifier.md has the "
     "figures and what was tried. strict=True: this fails loudly the day a model meets the "
     "targets, so the mark can be removed."))
