@@ -45,14 +45,17 @@ def _exit_with(parent: int) -> None:
 
 
 def _install(tagger: Any, parent: int) -> None:
+    """Initializer of a child that inherited the built tagger."""
     global _worker_tagger
     _exit_with(parent)
     _worker_tagger = tagger
 
 
 def _load(loader: Callable[[], Any], parent: int) -> None:
+    """Initializer of a child that builds the tagger itself (watching its parent meanwhile)."""
+    global _worker_tagger
     _exit_with(parent)
-    _install(_bare(loader()), parent)
+    _worker_tagger = _bare(loader())
 
 
 def _bare(tagger: Any) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = dict.fromkeys(map(ord, _ZERO_WIDTH_CHARS), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
 
@@ -45,9 +46,9 @@ _OLD_TONE_CANDIDATE = re.compile(_OLD_TONE_NFC)
 # of a line, blank-line runs, whitespace at either end, an old tone placement.
 _WHITESPACE = "\t\x0b\x0c\r\x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _CHANGES = {
-    True: re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad" + _WHITESPACE + "]"
+    True: re.compile("[" + _ZERO_WIDTH_CHARS + _WHITESPACE + "]"
                      "|  | \n|\n | \\Z|\n\n\n|\n\\Z|\\A[ \n]|" + _OLD_TONE_NFC),
-    False: re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\n" + _WHITESPACE + "]"
+    False: re.compile("[" + _ZERO_WIDTH_CHARS + "\n" + _WHITESPACE + "]"
                       "|  | \\Z|\\A |" + _OLD_TONE_NFC),
 }
 
@@ -71,6 +72,10 @@ def normalize_text(text: str | None, *, multiline: bool = True) -> str:
         return ""
     if unicodedata.is_normalized("NFC", text) and not _CHANGES[multiline].search(text):
         return text  # already normal: text that went through here once (the common case)
+    return _normalize(text, multiline)
+
+
+def _normalize(text: str, multiline: bool) -> str:
     text = unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = normalize_tone_placement(text)

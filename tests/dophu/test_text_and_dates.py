@@ -15,7 +15,7 @@ from dophu.dates import (
     parse_datetime,
     parse_iso_week,
 )
-from dophu.text import fold, fold_lower, normalize_text
+from dophu.text import _normalize, fold, fold_lower, normalize_text
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -33,6 +33,24 @@ def test_nfd_zero_width_and_spaces_are_normalised() -> None:
     assert text == "Kỷ niệm 50 năm giải phóng\n\nmiền Nam"
     assert unicodedata.is_normalized("NFC", text)
     assert normalize_text(raw, multiline=False) == "Kỷ niệm 50 năm giải phóng miền Nam"
+
+
+def test_the_shortcut_for_normal_text_changes_nothing() -> None:
+    """normalize_text returns text it finds nothing to change in as it is; on every mix of
+    the awkward pieces it must give exactly what the full normalisation gives, and that
+    result must come back unchanged."""
+    import random
+
+    pieces = [" ", "  ", "\n", "\n\n", "\n\n\n", "\t", "\u00a0", "\u200b", "\r\n", "\u3000",
+              "hoà", "thuỷ", "toàn", "quý", "Hoà", "OÀ", "khoẻ", "x", " \n ", "oà.", "a\u0300",
+              "o\u0301a", "Đại hội", "uỷ ban", "\u2028", "giờ"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        for multiline in (True, False):
+            full = _normalize(text, multiline)
+            assert normalize_text(text, multiline=multiline) == full, (text, multiline)
+            assert normalize_text(full, multiline=multiline) == full, (full, multiline)
 
 
 def test_fold_keeps_length_and_maps_d_bar() -> None:
