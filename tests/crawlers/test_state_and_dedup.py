@@ -68,6 +68,18 @@ def test_near_duplicates_found_and_the_earlier_story_is_the_original(tmp_path: P
     assert from_bytes(b"legacy:" + b"\0" * 1024) is None               # another scheme
 
 
+def test_signature_similarity_estimates_the_jaccard_of_the_shingles() -> None:
+    words = [f"tu{n}" for n in range(400)]
+    a, b, c = " ".join(words[:300]), " ".join(words[100:400]), " ".join(words[300:] * 3)
+    exact = 198 / (298 + 298 - 198)                       # 3-shingles of words 100..299 shared
+    sig_a, sig_b, sig_c = signature("", a), signature("", b), signature("", c)
+    assert sig_a is not None and sig_b is not None and sig_c is not None
+    assert abs(sig_a.jaccard(sig_b) - exact) < 0.15         # 128 hashes: sd about 0.045
+    assert sig_a.jaccard(signature("", a)) == 1.0
+    assert sig_a.jaccard(sig_c) < 0.05
+    assert from_bytes(to_bytes(sig_a)).jaccard(sig_a) == 1.0
+
+
 def test_signatures_of_an_older_scheme_are_made_again_from_the_store(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "store.sqlite3")
     paper = Item(id="paper", url="https://a.vn/1", source="bct", unit="bao-can-tho",
