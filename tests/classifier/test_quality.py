@@ -39,13 +39,13 @@ def results(plan: Plan) -> dict[str, Any]:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached since the held-out split grew to 2,807 items, 2,625 of them real news: the "
-    "shipped model measures relevance F1 0.885 and anniversary micro-F1 0.874 (targets 0.90); "
-    "the theme targets are met (micro 0.838, macro 0.822). docs/classifier.md has the figures. "
+    "Not reached since the held-out split grew to 3,109 items, 2,927 of them real news: the "
+    "shipped model measures relevance F1 0.879 and anniversary micro-F1 0.889 (targets 0.90); "
+    "the theme targets are met (micro 0.831, macro 0.819). docs/classifier.md has the figures. "
     "strict=True: this fails loudly the day a model meets every target, so the mark can be "
     "removed."))
 def test_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
-    assert results["all"]["combined"]["items"] >= 2500
+    assert results["all"]["combined"]["items"] >= 3000
     assert below(headline(results["all"]["combined"]), TARGETS) == {}
 
 
@@ -60,7 +60,7 @@ def test_the_combination_beats_the_rules_and_holds_against_the_model(
     the model alone the held-out split cannot tell them apart (within 0.008 of each other on
     every figure now, and they have swapped places between trainings), so there the check is
     "within 0.01" on the held-out split, and "at least as good" on the cross-validation of
-    the 11,264 training items that the model file records."""
+    the 12,369 training items that the model file records."""
     figures = {mode: headline(results["all"][mode]) for mode in ("rules", "model", "combined")}
     for key in ("relevance_f1", "theme_micro_f1", "anniversary_micro_f1"):
         assert figures["combined"][key] > figures["rules"][key], key
@@ -82,22 +82,22 @@ def test_real_held_out_items_floor(results: dict[str, Any]) -> None:
     """A floor a little under what the shipped model measures on the real items (see the docs),
     so that a worse model does not ship unnoticed."""
     real = results["real"]["combined"]
-    assert real["items"] >= 2300
-    floor = {"relevance_f1": 0.84, "anniversary_micro_f1": 0.83, "theme_micro_f1": 0.79,
+    assert real["items"] >= 2900
+    floor = {"relevance_f1": 0.84, "anniversary_micro_f1": 0.85, "theme_micro_f1": 0.79,
              "theme_macro_f1": 0.73}
     assert below(headline(real), floor) == {}
 
 
 def test_theme_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
-    """Met since session 4: theme micro-F1 0.822 and macro-F1 0.759 on the real items."""
+    """Met since session 4: theme micro-F1 0.816 and macro-F1 0.751 on the real items."""
     themes = {k: v for k, v in TARGETS.items() if k.startswith("theme")}
     assert below(headline(results["real"]["combined"]), themes) == {}
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached yet: on the 2,625 real held-out items (593 of them relevant) the shipped model "
-    "measures relevance F1 0.868 and anniversary micro-F1 0.848 (targets 0.90); the theme "
-    "targets are met (micro 0.822, macro 0.759). Real news is judged "
+    "Not reached yet: on the 2,927 real held-out items (698 of them relevant) the shipped model "
+    "measures relevance F1 0.863 and anniversary micro-F1 0.878 (targets 0.90); the theme "
+    "targets are met (micro 0.816, macro 0.751). Real news is judged "
     "from a title and a two-line summary with fine judgement calls; docs/classifier.md has the "
     "figures and what was tried. strict=True: this fails loudly the day a model meets the "
     "targets, so the mark can be removed."))
