@@ -114,7 +114,7 @@ def our_pipeline(pages: list[Page], tagger: ItemTagger | None, store_path: Path,
 
     def flush() -> None:
         t0 = time.perf_counter()
-        tagged = batch if tagger is None else tag_all(tagger, batch)
+        tagged = tag_all(tagger, batch)
         t1 = time.perf_counter()
         phases.tag += t1 - t0
         for item in tagged:

@@ -94,7 +94,7 @@ class ItemPipeline:
             self._flush()
 
     def _tag(self, items: list[Item]) -> list[Item]:
-        return items if self.tagger is None else tag_all(self.tagger, items)
+        return tag_all(self.tagger, items)
 
     def _store(self, items: list[Item]) -> None:
         for item in items:

@@ -68,7 +68,10 @@ def _ready() -> bool:
 
 
 def tag_all(tagger: Any, items: list[Item]) -> list[Item]:
-    """``items`` tagged: in one batch when the tagger can (``tag_items``), else one by one."""
+    """``items`` tagged: in one batch when the tagger can (``tag_items``), else one by one;
+    unchanged when there is no tagger (no classifier installed)."""
+    if tagger is None:
+        return list(items)
     batch = getattr(tagger, "tag_items", None)
     return list(batch(items)) if batch else [tagger.tag_item(item) for item in items]
 

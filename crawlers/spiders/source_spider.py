@@ -109,8 +109,7 @@ class SourceSpider(scrapy.Spider):
         loaded the model while Scrapy started), else here; untagged without a classifier."""
         if self.tagging is not None:
             return self.tagging.tag(items)
-        tagger = self.tagger
-        return items if tagger is None else tag_all(tagger, items)
+        return tag_all(self.tagger, items)
 
     # ------------------------------------------------------------------ start
 
