@@ -39,9 +39,9 @@ def results(plan: Plan) -> dict[str, Any]:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached since the held-out split grew to 3,109 items, 2,927 of them real news: the "
-    "shipped model measures relevance F1 0.879 and anniversary micro-F1 0.889 (targets 0.90); "
-    "the theme targets are met (micro 0.831, macro 0.819). docs/classifier.md has the figures. "
+    "Not reached: on the 3,109 held-out items (2,927 of them real news) the shipped model "
+    "measures anniversary micro-F1 0.893 (target 0.90); relevance (0.901) and the theme "
+    "targets (micro 0.849, macro 0.834) are met. docs/classifier.md has the figures. "
     "strict=True: this fails loudly the day a model meets every target, so the mark can be "
     "removed."))
 def test_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
@@ -49,9 +49,10 @@ def test_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
     assert below(headline(results["all"]["combined"]), TARGETS) == {}
 
 
-def test_theme_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
-    themes = {k: v for k, v in TARGETS.items() if k.startswith("theme")}
-    assert below(headline(results["all"]["combined"]), themes) == {}
+def test_theme_and_relevance_targets_on_the_held_out_split(results: dict[str, Any]) -> None:
+    """Met since session 5 (relevance F1 0.901: by a hair; themes 0.849 / 0.834)."""
+    met = {k: v for k, v in TARGETS.items() if k != "anniversary_micro_f1"}
+    assert below(headline(results["all"]["combined"]), met) == {}
 
 
 def test_the_combination_beats_the_rules_and_holds_against_the_model(
@@ -60,7 +61,7 @@ def test_the_combination_beats_the_rules_and_holds_against_the_model(
     the model alone the held-out split cannot tell them apart (within 0.008 of each other on
     every figure now, and they have swapped places between trainings), so there the check is
     "within 0.01" on the held-out split, and "at least as good" on the cross-validation of
-    the 12,369 training items that the model file records."""
+    the 23,169 training items that the model file records."""
     figures = {mode: headline(results["all"][mode]) for mode in ("rules", "model", "combined")}
     for key in ("relevance_f1", "theme_micro_f1", "anniversary_micro_f1"):
         assert figures["combined"][key] > figures["rules"][key], key
@@ -83,23 +84,23 @@ def test_real_held_out_items_floor(results: dict[str, Any]) -> None:
     so that a worse model does not ship unnoticed."""
     real = results["real"]["combined"]
     assert real["items"] >= 2900
-    floor = {"relevance_f1": 0.84, "anniversary_micro_f1": 0.85, "theme_micro_f1": 0.79,
-             "theme_macro_f1": 0.73}
+    floor = {"relevance_f1": 0.87, "anniversary_micro_f1": 0.86, "theme_micro_f1": 0.82,
+             "theme_macro_f1": 0.76}
     assert below(headline(real), floor) == {}
 
 
 def test_theme_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
-    """Met since session 4: theme micro-F1 0.816 and macro-F1 0.751 on the real items."""
+    """Met since session 4; now theme micro-F1 0.839 and macro-F1 0.788 on the real items."""
     themes = {k: v for k, v in TARGETS.items() if k.startswith("theme")}
     assert below(headline(results["real"]["combined"]), themes) == {}
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Not reached yet: on the 2,927 real held-out items (698 of them relevant) the shipped model "
-    "measures relevance F1 0.863 and anniversary micro-F1 0.878 (targets 0.90); the theme "
-    "targets are met (micro 0.816, macro 0.751). Real news is judged "
-    "from a title and a two-line summary with fine judgement calls; docs/classifier.md has the "
-    "figures and what was tried. strict=True: this fails loudly the day a model meets the "
-    "targets, so the mark can be removed."))
+    "Not reached yet: on the 2,927 real held-out items (701 of them relevant) the shipped model "
+    "measures relevance F1 0.889 and anniversary micro-F1 0.884 (targets 0.90); the theme "
+    "targets are met (micro 0.839, macro 0.788). Real news is judged from a title and a "
+    "two-line summary with fine judgement calls (a second blind labelling agreed on 99.2% of "
+    "these items); docs/classifier.md has the figures and what was tried. strict=True: this "
+    "fails loudly the day a model meets the targets, so the mark can be removed."))
 def test_targets_on_the_real_held_out_items(results: dict[str, Any]) -> None:
     assert below(headline(results["real"]["combined"]), TARGETS) == {}
