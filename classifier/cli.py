@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
@@ -214,6 +215,16 @@ def evaluate_cmd(
                                               "held-out split of classifier/data)")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model file (default: the "
                                                "tagger's)")] = None,
+    trained_before: Annotated[str | None, typer.Option(
+        "--trained-before", help="Time split: train on items published before this date "
+        "(YYYY-MM-DD) and on a same-size random sample, test both on later held-out items")
+    ] = None,
+    tested_from: Annotated[str | None, typer.Option(
+        "--tested-from", help="Time split: the held-out items published on this date or "
+        "later (default: a month after --trained-before)")] = None,
+    data: Annotated[list[Path] | None, typer.Option(
+        "--data-file", help="Time split: labelled JSON Lines (default: classifier/data/*.jsonl)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
@@ -221,6 +232,16 @@ def evaluate_cmd(
 
     context = context_of(typer_ctx)
     plan = context.plan
+    if trained_before is not None:
+        if gold is not None or model is not None:
+            raise BadInput("--trained-before trains its own models on the labelled corpus: "
+                           "it takes --data-file, not --gold or --model")
+        _evaluate_time_split(plan, data, _day(trained_before, "--trained-before"),
+                             _day(tested_from, "--tested-from") if tested_from else None,
+                             as_json)
+        return
+    if tested_from is not None or data is not None:
+        raise BadInput("--tested-from and --data-file go with --trained-before")
     if gold is not None:
         if not gold.exists():
             raise BadInput(f"{gold}: file not found")
@@ -250,6 +271,48 @@ def evaluate_cmd(
         emit_json(payload)
         return
     _print_evaluation(payload)
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{option}: expected a date like 2026-01-01, got {value!r}") from None
+
+
+def _evaluate_time_split(plan: Any, data: list[Path] | None, trained_before: date,
+                         tested_from: date | None, as_json: bool) -> None:
+    from classifier.time_split import time_split_evaluation
+
+    for path in data or []:
+        if not path.exists():
+            raise BadInput(f"{path}: file not found")
+    corpus = load_corpus(plan, data)
+    _report_corpus_errors(corpus)
+    try:
+        payload = time_split_evaluation(plan, corpus.train, corpus.test, trained_before,
+                                        tested_from)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(f"trained on {payload['train_items']} of {payload['training_part']} training "
+              f"items (published before {payload['trained_before']}); tested on "
+              f"{payload['test_items']} held-out items ({payload['test_relevant']} relevant) "
+              f"published from {payload['tested_from']} on", highlight=False, markup=False)
+    names = {"trained_before": f"trained before {payload['trained_before']}",
+             "random_sample": f"random sample of {payload['train_items']} (seed "
+                              f"{payload['seed']})"}
+    for subset in payload["results"]["trained_before"]:
+        table = Table("model / mode", "relevance F1", "themes micro F1", "macro F1",
+                      "anniv. micro F1", title=subset)
+        for arm, results in payload["results"].items():
+            for mode, m in results[subset].items():
+                table.add_row(f"{names[arm]} / {mode}", f"{m['relevance']['f1']:.3f}",
+                              f"{m['theme']['micro']['f1']:.3f}", _fmt(m["theme"]["macro_f1"]),
+                              f"{m['anniversary']['micro']['f1']:.3f}")
+        out.print(table)
 
 
 def _print_evaluation(payload: dict[str, Any]) -> None:

@@ -103,6 +103,10 @@ def _fit_one(matrix: sp.csr_matrix, target: np.ndarray, sample_weight: np.ndarra
     if min(positives, negatives) < config.min_positives:
         return None
     folds = min(config.calibration_folds, positives, negatives)
+    if not matrix.data.flags.writeable:
+        # joblib hands large inputs to worker processes as read-only memory maps, and
+        # liblinear's logistic regression sums duplicates in place.
+        matrix = matrix.copy()
     calibrated = CalibratedClassifierCV(
         _base_estimator(config), method="sigmoid", ensemble=False,
         cv=StratifiedKFold(folds, shuffle=True, random_state=config.random_state))

@@ -165,3 +165,56 @@ def test_evaluate_default_is_the_held_out_split(dophu: Dophu) -> None:
     out = dophu.json("evaluate")
     assert out["gold"]["source"] == "held-out split of classifier/data"
     assert "real" in out["results"]
+
+
+def _row(item, published_at: str | None) -> dict:  # noqa: ANN001 - a LabelledItem
+    row = {"id": item.id, "form": item.form, "title": item.title, "text": item.text,
+           "themes": sorted(item.themes), "anniversaries": sorted(item.anniversaries)}
+    if published_at:
+        row["published_at"] = published_at
+    return row
+
+
+def test_evaluate_time_split(dophu: Dophu, plan: Plan, tmp_path: Path) -> None:
+    """Train on what was published before a date, test on held-out items a month later,
+    against a model trained on a random sample of the same size."""
+    from classifier.corpus import load_corpus
+
+    train = small_training_set(plan)
+    heldout = sorted((i for i in load_corpus(plan).test if i.form != "real"),
+                     key=lambda i: i.id)[:60]
+    rows = [_row(item, None if n < 4 else ("2025-03-01T08:00:00+07:00" if n % 2
+                                           else "2025-07-01T08:00:00+07:00"))
+            for n, item in enumerate(train)]
+    rows += [_row(item, "2025-08-15T08:00:00+07:00") for item in heldout[:50]]
+    rows += [_row(item, "2025-06-20T08:00:00+07:00") for item in heldout[50:]]
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", rows)
+    out = dophu.json("evaluate", "--trained-before", "2025-06-01", "--data-file", str(corpus))
+    earlier = 4 + sum(1 for n in range(4, len(train)) if n % 2)
+    assert (out["train_items"], out["training_part"]) == (earlier, len(train))
+    assert out["tested_from"] == "2025-07-02"       # a month after, by default
+    assert out["test_items"] == 50                   # the 10 items of 20/6 are too early
+    assert out["test_relevant"] == sum(i.relevant for i in heldout[:50])
+    for arm in ("trained_before", "random_sample"):
+        modes = out["results"][arm]["all"]
+        assert set(modes) == {"rules", "model", "combined"}
+        assert 0.0 < modes["combined"]["relevance"]["f1"] <= 1.0
+    later = dophu.json("evaluate", "--trained-before", "2025-06-01", "--tested-from",
+                       "2025-06-15", "--data-file", str(corpus))
+    assert later["test_items"] == 60
+    text = dophu("evaluate", "--trained-before", "2025-06-01", "--data-file", str(corpus))
+    assert text.exit_code == 0
+    assert f"trained on {earlier} of {len(train)} training items" in text.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--trained-before", "2025-13-01"], "--trained-before: expected a date like 2026-01-01"),
+    (["--trained-before", "2020-01-01"], "training item(s) published before 2020-01-01"),
+    (["--trained-before", "2025-06-01", "--tested-from", "2025-05-01"], "is before"),
+    (["--trained-before", "2025-06-01", "--gold", "x.jsonl"], "not --gold or --model"),
+    (["--tested-from", "2025-06-01"], "go with --trained-before"),
+])
+def test_evaluate_time_split_bad_input(dophu: Dophu, args: list[str], message: str) -> None:
+    result = dophu("evaluate", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
@@ -24,7 +25,7 @@ from classifier.model import (
     save_bundle,
 )
 from classifier.tagger import Tagger
-from classifier.training import TrainConfig, choose_threshold, train_model
+from classifier.training import TrainConfig, choose_threshold, fit_label_models, train_model
 from dophu.config import Plan
 from tests.classifier.conftest import small_training_set
 
@@ -175,3 +176,25 @@ def test_combiner_weights_make_real_items_count_more(plan: Plan) -> None:
 
     plain, weighted = trust(None), trust(np.where(real, 10.0, 1.0))
     assert plain < 0.5 < weighted
+
+
+@pytest.mark.parametrize("classifier", ["svm", "logreg"])
+def test_both_classifiers_fit_inputs_large_enough_to_be_memory_mapped(classifier: str) -> None:
+    """joblib passes inputs over 1 MB to the worker processes as read-only memory maps."""
+    rng = np.random.default_rng(0)
+    ordered = sp.random(4000, 3000, density=0.03, format="csr", random_state=1,
+                        dtype=np.float64)
+    # Column indices out of order within rows, as the vectorizers leave them: the case
+    # where liblinear's input check rewrites the arrays.
+    order = np.concatenate([np.arange(a, b)[::-1] for a, b in
+                            zip(ordered.indptr[:-1], ordered.indptr[1:], strict=True)])
+    matrix = sp.csr_matrix((ordered.data[order], ordered.indices[order], ordered.indptr),
+                           shape=ordered.shape)
+    assert not matrix.has_sorted_indices and matrix.data.nbytes > 1_000_000
+    y = np.zeros((4000, 2), dtype=np.int64)
+    y[:, 0] = np.asarray(matrix[:, :40].sum(axis=1)).ravel() > 0.5
+    y[:, 1] = rng.random(4000) < 0.1
+    models = fit_label_models(matrix, y, np.ones_like(y, dtype=bool),
+                              TrainConfig(classifier=classifier, n_jobs=2))
+    assert models.trained.all()
+    assert models.probabilities(matrix[:5]).shape == (5, 2)
