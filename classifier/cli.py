@@ -228,7 +228,7 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
-    from classifier.evaluation import evaluate_items
+    from classifier.evaluation import evaluate_items, real_news_subset
 
     context = context_of(typer_ctx)
     plan = context.plan
@@ -260,10 +260,7 @@ def evaluate_cmd(
     if not items:
         raise BadInput(f"{gold_name}: no gold items")
     bundle, model_name = _load_model_for(plan, model, context.model_path)
-    subsets = {}
-    if any(i.form == "real" for i in items) and not all(i.form == "real" for i in items):
-        subsets["real"] = [i.form == "real" for i in items]
-    result = evaluate_items(plan, bundle, items, subsets)
+    result = evaluate_items(plan, bundle, items, real_news_subset(items))
     payload = {"gold": {"source": gold_name, "items": len(items)},
                "model": bundle.summary() if bundle else None, "model_source": model_name,
                "results": result}

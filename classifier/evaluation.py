@@ -131,6 +131,12 @@ def trap_confusion(plan: Plan, labels: Labels, joined_texts: Sequence[str], trut
     return rows
 
 
+def real_news_subset(items: Sequence[LabelledItem]) -> dict[str, list[bool]]:
+    """{"real": flags} when the items mix real news with hand-written ones, else {}."""
+    flags = [i.form == "real" for i in items]
+    return {"real": flags} if any(flags) and not all(flags) else {}
+
+
 def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem],
                    subsets: dict[str, Sequence[bool]] | None = None) -> dict[str, Any]:
     """Metrics of every available mode on ``items`` (and on named subsets of them)."""

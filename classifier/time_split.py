@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from classifier.corpus import LabelledItem
-from classifier.evaluation import evaluate_items
+from classifier.evaluation import evaluate_items, real_news_subset
 from classifier.training import TrainConfig, train_model
 from dophu.config import Plan
 
@@ -56,9 +56,7 @@ def time_split_evaluation(plan: Plan, training: Sequence[LabelledItem],
         raise ValueError(f"every training item was published before {trained_before}: "
                          "nothing to compare with")
     sample = random.Random(seed).sample(list(training), len(earlier))
-    subsets = {}
-    if any(i.form == "real" for i in later) and not all(i.form == "real" for i in later):
-        subsets["real"] = [i.form == "real" for i in later]
+    subsets = real_news_subset(later)
     results = {}
     for name, items in (("trained_before", earlier), ("random_sample", sample)):
         bundle = train_model(plan, items, config, data_hash=f"time-split-{name}")
