@@ -56,6 +56,7 @@ TAGS = [
     {"name": "items", "description": "Tin bài: tìm kiếm, chi tiết, phản hồi nhãn. / Items."},
     {"name": "coverage", "description": "Số tin bài theo nhóm và kỳ. / Coverage counts."},
     {"name": "reports", "description": "Báo cáo tuần và theo kỳ. / Reports."},
+    {"name": "review", "description": "Hàng đợi xem lại nhãn. / The review queue."},
     {"name": "sources", "description": "Nguồn tin và tình trạng thu thập. / Sources."},
     {"name": "system", "description": "Kế hoạch, tình trạng, chỉ số. / Plan, health, metrics."},
 ]
@@ -65,7 +66,8 @@ def create_app(context: Context) -> FastAPI:
     """The app serving ``context``'s store, plan and sources."""
     settings = context.settings
     state = AppState(store=context.store, plan=context.plan, sources=list(context.sources),
-                     settings=settings, tokens=TokenBook.from_settings(settings.api))
+                     settings=settings, tokens=TokenBook.from_settings(settings.api),
+                     model_path=context.model_path)
     try:
         state.refresh_source_ids()
     except StoreError as exc:

@@ -75,10 +75,49 @@ class FeedbackIn(BaseModel):
     label_kind: LabelKind = Field(description="theme | anniversary")
     label: str = Field(min_length=1, max_length=100,
                        description="Mã chủ đề/ngày kỷ niệm trong kế hoạch. / A plan label id.")
-    action: Literal["confirm", "reject", "add"] = Field(
+    action: Literal["confirm", "reject", "add", "dismiss"] = Field(
         description="confirm: nhãn đúng / the tag is right; reject: nhãn sai / it is wrong; "
-                    "add: nhãn còn thiếu / a missing tag.")
+                    "add: nhãn còn thiếu / a missing tag; dismiss: nhãn không có và đúng là "
+                    "không áp dụng (hàng đợi xem lại) / an absent label rightly absent (the "
+                    "review queue's 'no' to a label the tagger nearly gave).")
     note: str = Field(default="", max_length=1000, description="Ghi chú. / A note.")
+
+
+class ReviewCandidate(BaseModel):
+    """Một nhãn của một tin bài mà bộ phân loại phân vân. /
+    One label of one item that the classifier is unsure about."""
+
+    item: ItemBrief
+    label_kind: LabelKind
+    label: str
+    label_name: str
+    score: float = Field(description="Điểm hiện tại. / The current tagger's combined score.")
+    threshold: float = Field(description="Ngưỡng của nhãn. / The label's threshold.")
+    distance: float = Field(description="Khoảng cách tới ngưỡng (log-odds). / "
+                                        "|log-odds(score) - log-odds(threshold)|.")
+    tagged: bool = Field(description="Bộ phân loại hiện tại có gán nhãn không. / Whether the "
+                                     "current tagger gives the tag.")
+    stored: bool = Field(description="Tin bài đã lưu có mang nhãn không (xác nhận/bác bỏ "
+                                     "nếu có, bổ sung/bác bỏ nếu không). / Whether the stored "
+                                     "item carries the tag (confirm/reject it; else add or "
+                                     "reject).")
+    evidence: list[str]
+
+
+class ReviewResponse(BaseModel):
+    """Hàng đợi xem lại. / The review queue."""
+
+    date_from: date | None
+    date_to: date | None
+    items_in_period: int = Field(description="Tin bài (không kể bản trùng) đăng trong kỳ. / "
+                                             "Stored items published in the period, "
+                                             "duplicates left out.")
+    items_scored: int = Field(description="Số tin mới nhất đã chấm lại (tối đa max_items). / "
+                                          "The newest items scored (at most max_items).")
+    model: str | None = Field(description="Phiên bản mô hình đã chấm; null: chỉ dùng luật của "
+                                          "kế hoạch. / The model version scored with; null: "
+                                          "the plan's rules alone.")
+    candidates: list[ReviewCandidate]
 
 
 class CoverageResponse(BaseModel):

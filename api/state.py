@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -15,6 +17,9 @@ from api.auth import TokenBook
 from dophu.config import Plan, Source
 from dophu.settings import Settings
 from store import Store
+
+if TYPE_CHECKING:
+    from classifier.tagger import Tagger
 
 
 @dataclass
@@ -25,6 +30,14 @@ class AppState:
     settings: Settings
     tokens: TokenBook
     extra_source_ids: set[str] = field(default_factory=set)
+    model_path: Path | None = None
+
+    def tagger(self) -> Tagger:
+        """The classifier as the crawler uses it (built on first use, rebuilt when the model
+        file changes): the review queue scores with it."""
+        from classifier.tagger import build_tagger
+
+        return build_tagger(self.plan, model_path=self.model_path)
 
     @property
     def max_page_size(self) -> int:

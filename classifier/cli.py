@@ -1,4 +1,4 @@
-"""``dophu tag``, ``dophu train`` and ``dophu evaluate`` (registered by dophu.cli)."""
+"""``dophu tag``, ``train``, ``evaluate`` and ``review`` (registered by dophu.cli)."""
 
 from __future__ import annotations
 
@@ -343,7 +343,71 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+@handle_errors
+def review_cmd(
+    typer_ctx: typer.Context,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD); "
+                                                  "default: the last 30 days")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, inclusive")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Only this theme or "
+                                                    "anniversary id (repeatable)")] = None,
+    unit: Annotated[list[str] | None, typer.Option("--unit", help="Only this unit's items "
+                                                   "(repeatable)")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
+    max_items: Annotated[int, typer.Option("--max-items", min=1, max=20_000,
+                                           help="Newest items scored")] = 2000,
+    max_distance: Annotated[float, typer.Option("--max-distance", min=0.0, max=10.0,
+                                                help="Largest distance to the threshold "
+                                                     "(log-odds)")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The labels the classifier is least sure of on stored items (answer them on /review)."""
+    from classifier.review import build_queue, default_period
+    from classifier.tagger import build_tagger
+    from dophu.dates import now_local
+    from store.base import Filters
+
+    context = context_of(typer_ctx)
+    plan = context.plan
+    known = set(plan.label_ids("theme")) | set(plan.label_ids("anniversary"))
+    for wanted in label or []:
+        if wanted not in known:
+            raise BadInput(f"--label: unknown label id {wanted!r} in plan {plan.id!r} "
+                           "(see 'dophu plan show')")
+    units = {u.id for u in plan.units}
+    for wanted in unit or []:
+        if wanted not in units:
+            raise BadInput(f"--unit: unknown unit id {wanted!r} in plan {plan.id!r}")
+    first, last = default_period(_day(date_from, "--from") if date_from else None,
+                                 _day(date_to, "--to") if date_to else None,
+                                 now_local().date())
+    if last is not None and first > last:
+        raise BadInput(f"--from ({first}) is after --to ({last})")
+    queue = build_queue(context.store, build_tagger(plan, context.model_path),
+                        Filters(date_from=first, date_to=last, units=list(unit or [])),
+                        limit=limit, labels=label or None, max_items=max_items,
+                        max_distance=max_distance)
+
+    def name(kind: str, label_id: str) -> str:
+        entry = plan.theme(label_id) if kind == "theme" else plan.anniversary(label_id)
+        return entry.name if entry else label_id
+
+    if as_json:
+        emit_json(queue.as_json(name))
+        return
+    out.print(f"{queue.items_in_period} items from {queue.date_from} to "
+              f"{queue.date_to or 'now'}, {queue.items_scored} scored "
+              f"({'model ' + queue.model if queue.model else 'rules only'}): "
+              f"{len(queue.candidates)} labels to review")
+    table = Table("item", "label", "score / threshold", "stored", "title")
+    for c in queue.candidates:
+        table.add_row(c.item.id[:12], c.label, f"{c.score:.2f} / {c.threshold:.2f}",
+                      "yes" if c.stored else "no", c.item.title[:70])
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command("tag")(tag_cmd)
     app.command("train")(train_cmd)
     app.command("evaluate")(evaluate_cmd)
+    app.command("review")(review_cmd)

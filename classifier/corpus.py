@@ -3,8 +3,9 @@
 The held-out test split is decided by a stable hash of each item's id (20%),
 never by file, so an item stays on the same side however the files grow and
 whoever trains; training never sees it. Feedback turns into labelled items
-too: a confirmed or added tag is a positive, a rejected one a negative, for
-that label only (the item's other labels stay unknown and are not learned from).
+too: a confirmed or added tag is a positive, a rejected tag or a dismissed label
+a negative, for that label only (the item's other labels stay unknown and are not
+learned from).
 """
 
 from __future__ import annotations

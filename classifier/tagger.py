@@ -67,6 +67,18 @@ class TagResult:
                 "anniversaries": [t.model_dump() for t in self.anniversaries]}
 
 
+@dataclass(frozen=True)
+class Decisions:
+    """A batch's scores against the thresholds: rows are documents, columns the plan's labels
+    (``Labels.ids``); ``combined >= cut`` is what gets tagged."""
+
+    prepared: list[Prepared]
+    combined: np.ndarray
+    cut: np.ndarray
+    model: np.ndarray | None
+    rows: Any
+
+
 def _fields(doc: Any) -> tuple[str, str, datetime | date | None]:
     if isinstance(doc, Mapping):
         title, text, published = doc.get("title"), doc.get("text"), doc.get("published_at")
@@ -122,30 +134,41 @@ class Tagger:
                        segmentation=self._segmentation,
                        normalized=isinstance(doc, Item))  # Items are normalised when built
 
-    def tag_many(self, docs: Sequence[Any]) -> list[TagResult]:
-        """Tag a batch (faster than one by one: one matrix product for all of them)."""
+    def decide(self, docs: Sequence[Any]) -> Decisions:
+        """Every label's combined score and threshold for a batch (what ``tag_many`` and the
+        review queue both read)."""
         prepared = [self.prepare(doc) for doc in docs]
         if not prepared:
-            return []
+            empty = np.zeros((0, len(self.labels)))
+            return Decisions(prepared, empty, empty, None, None)
         scores, rows = score_batch(self.labels, prepared, self.bundle, lazy_dates=True)
         short = short_flags(prepared)
-        passing = scores.combined >= np.where(short[:, None] > 0, self._cut[1], self._cut[0])
+        cut = np.where(short[:, None] > 0, self._cut[1], self._cut[0])
+        return Decisions(prepared, scores.combined, cut, scores.model, rows)
+
+    def evidence(self, decisions: Decisions, row: int, column: int) -> list[str]:
+        """Why label ``column`` scored as it did on document ``row`` of ``decisions``."""
+        return evidence_for(
+            decisions.prepared[row], column, self.labels.kinds[column],
+            model_p=None if decisions.model is None else float(decisions.model[row, column]),
+            row=None if decisions.rows is None else decisions.rows[row],
+            weights=None if self.bundle is None else self.bundle.weights,
+            feature_names=self._names())
+
+    def tag_many(self, docs: Sequence[Any]) -> list[TagResult]:
+        """Tag a batch (faster than one by one: one matrix product for all of them)."""
+        decisions = self.decide(docs)
+        passing = decisions.combined >= decisions.cut
         results = []
-        for row, item in enumerate(prepared):
+        for row in range(len(decisions.prepared)):
             themes: list[Tag] = []
             anniversaries: list[Tag] = []
             for column in np.flatnonzero(passing[row]):
-                kind = self.labels.kinds[column]
-                evidence = evidence_for(
-                    item, column, kind,
-                    model_p=None if scores.model is None else float(scores.model[row, column]),
-                    row=None if rows is None else rows[row],
-                    weights=None if self.bundle is None else self.bundle.weights,
-                    feature_names=self._names())
                 tag = Tag(id=self.labels.ids[column],
-                          score=round(min(1.0, max(0.0, float(scores.combined[row, column]))), 4),
-                          evidence=evidence)
-                (themes if kind == "theme" else anniversaries).append(tag)
+                          score=round(min(1.0, max(0.0, float(decisions.combined[row, column]))),
+                                      4),
+                          evidence=self.evidence(decisions, row, column))
+                (themes if self.labels.kinds[column] == "theme" else anniversaries).append(tag)
             themes.sort(key=lambda t: -t.score)
             anniversaries.sort(key=lambda t: -t.score)
             results.append(TagResult(bool(themes or anniversaries), themes, anniversaries))

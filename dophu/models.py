@@ -95,13 +95,14 @@ class Item(BaseModel):
 
 
 class Feedback(BaseModel):
-    """A person confirming, rejecting or adding one tag on one item."""
+    """A person confirming, rejecting or adding one tag on one item, or dismissing a label
+    the item rightly lacks (the review queue's "no" to a label the tagger nearly gave)."""
 
     id: int | None = None
     item_id: str
     label_kind: LabelKind
     label: str
-    action: Literal["confirm", "reject", "add"]
+    action: Literal["confirm", "reject", "add", "dismiss"]
     user: str
     at: datetime
     note: str = ""

@@ -333,7 +333,7 @@ class _Builder:
             tagged_items=tagged, low_confidence_items=tagged - strong_items,
             untagged_items=totals.untagged, feedback=len(feedback),
             corrections=len(corrections),
-            confirmations=sum(f.action == "confirm" for f in feedback),
+            confirmations=sum(f.action in ("confirm", "dismiss") for f in feedback),
             corrected_items=len({f.item_id for f in corrections}),
             corrections_by_label=dict(sorted(Counter(f.label for f in corrections).items())))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import coverage, items, reports, sources, system
+from api.routes import coverage, items, reports, review, sources, system
 
 router = APIRouter()
-for module in (items, coverage, reports, sources, system):
+for module in (items, review, coverage, reports, sources, system):
     router.include_router(module.router)

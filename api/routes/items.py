@@ -146,9 +146,10 @@ def record_feedback(state: AppState, item_id: str, body: FeedbackIn, user: str) 
     carried = {tag.id for tag in item.tags(body.label_kind)}
     if body.action in ("confirm", "reject") and body.label not in carried:
         raise invalid("label", f"the item has no {body.label_kind} tag {body.label!r} to "
-                               f"{body.action}; use action 'add' for a missing tag",
+                               f"{body.action}; use action 'add' for a missing tag, "
+                               f"'dismiss' for a label that rightly is not there",
                       body.label, where="body")
-    if body.action == "add" and body.label in carried:
+    if body.action in ("add", "dismiss") and body.label in carried:
         raise invalid("label", f"the item already has the {body.label_kind} tag "
                                f"{body.label!r}; use 'confirm' or 'reject'",
                       body.label, where="body")

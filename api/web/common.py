@@ -31,9 +31,10 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 KIND_LABELS = {"newspaper": "báo", "broadcaster": "phát thanh - truyền hình",
                "portal": "cổng thông tin", "organization": "tổ chức", "social": "mạng xã hội"}
-ACTION_LABELS = {"confirm": "đã xác nhận", "reject": "đã bác bỏ", "add": "đã bổ sung"}
+ACTION_LABELS = {"confirm": "đã xác nhận", "reject": "đã bác bỏ", "add": "đã bổ sung",
+                 "dismiss": "đã xác nhận không có"}
 NAV = [("/", "Tìm kiếm"), ("/coverage", "Độ phủ"), ("/sources", "Nguồn tin"),
-       ("/reports", "Báo cáo")]
+       ("/reports", "Báo cáo"), ("/review", "Xem lại nhãn")]
 
 
 def make_templates() -> Jinja2Templates:

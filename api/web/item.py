@@ -3,7 +3,7 @@ confirm or reject a tag (or add a missing one) for a signed-in user."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -53,10 +53,11 @@ def item_feedback(item_id: str, request: Request, label_kind: str = Form("", max
                   label: str = Form("", max_length=100), action: str = Form(max_length=20),
                   tag: str = Form("", max_length=130),
                   csrf: str = Form("", max_length=100), note: str = Form("", max_length=1000),
+                  back: str = Form("", max_length=2000),
                   state: AppState = Depends(get_state),
                   user: Principal | None = Depends(page_user)) -> Response:
-    """The item page's buttons and its "add a tag" form: stores the feedback, then back to
-    the item (303)."""
+    """The item page's buttons and its "add a tag" form (and the review page's buttons):
+    stores the feedback, then back to the item, or to the review page it came from (303)."""
     if user is None:
         return RedirectResponse(f"/signin?next={quote('/items/' + item_id, safe='/')}",
                                 status_code=303)
@@ -71,5 +72,9 @@ def item_feedback(item_id: str, request: Request, label_kind: str = Form("", max
     except ValueError as exc:
         raise RequestValidationError(getattr(exc, "errors", lambda: [])()) from None
     record_feedback(state, item_id, body, user.name)
+    if back == "/review" or back.startswith("/review?"):
+        kept = [(k, v) for k, v in parse_qsl(urlsplit(back).query) if k != "done"]
+        return RedirectResponse("/review?" + urlencode([*kept, ("done", action)]),
+                                status_code=303)
     return RedirectResponse(f"/items/{quote(item_id)}?done={quote(action)}#nhan",
                             status_code=303)

@@ -34,7 +34,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 OPERATIONS = [
     ("GET", "/api/items"), ("GET", "/api/items/{item_id}"),
-    ("POST", "/api/items/{item_id}/feedback"), ("GET", "/api/coverage"),
+    ("POST", "/api/items/{item_id}/feedback"), ("GET", "/api/review"), ("GET", "/api/coverage"),
     ("GET", "/api/reports/weekly"), ("GET", "/api/reports/range"), ("GET", "/api/sources"),
     ("POST", "/api/sources/{source_id}/crawl"), ("GET", "/api/plan"), ("GET", "/healthz"),
     ("GET", "/metrics"),

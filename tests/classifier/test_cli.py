@@ -1,4 +1,4 @@
-"""``dophu tag``, ``dophu train`` and ``dophu evaluate`` through the command line."""
+"""``dophu tag``, ``train``, ``evaluate`` and ``review`` through the command line."""
 
 from __future__ import annotations
 
@@ -218,3 +218,46 @@ def test_evaluate_time_split_bad_input(dophu: Dophu, args: list[str], message: s
     result = dophu("evaluate", *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_review_lists_the_stored_labels_nearest_a_threshold(
+        dophu: Dophu, data_dir: Path, tmp_path: Path) -> None:
+    rows = [{"url": f"https://example.vn/a80-{n}", "title": title, "text": text,
+             "published_at": f"2025-09-0{n}T08:00:00+07:00"}
+            for n, (title, text) in enumerate([
+                ("Doanh nghiệp mang sản phẩm đến Triển lãm thành tựu đất nước",
+                 "Công ty trưng bày sản phẩm tại triển lãm 80 năm hành trình Độc lập."),
+                ("Metro miễn phí vé dịp đại lễ 2/9", "Người dân đi tàu miễn phí dịp lễ."),
+                ("Du lịch Hà Nội đông khách dịp Quốc khánh", "Khách sạn kín phòng dịp 2/9."),
+            ], start=1)]
+    imported = dophu("import", str(write_jsonl(tmp_path / "in.jsonl", rows)),
+                     "--source", "baocantho")
+    assert imported.exit_code == 0, imported.stderr
+    out = dophu.json("review", "--from", "2025-09-01", "--to", "2025-09-30",
+                     "--max-distance", "10", "--limit", "500")
+    assert out["date_from"] == "2025-09-01" and out["date_to"] == "2025-09-30"
+    assert out["items_in_period"] == 3 and out["items_scored"] == 3 and out["model"]
+    distances = [c["distance"] for c in out["candidates"]]
+    assert distances == sorted(distances) and len({c["item"]["id"] for c in
+                                                   out["candidates"]}) == 3
+    # the same JSON as GET /api/review: one shape for the CLI and the web
+    from api.schemas import ReviewResponse
+
+    ReviewResponse.model_validate(out)
+    one = dophu.json("review", "--from", "2025-09-01", "--to", "2025-09-30",
+                     "--max-distance", "10", "--label", "quoc-khanh-80")
+    assert {c["label"] for c in one["candidates"]} == {"quoc-khanh-80"}
+    assert len(one["candidates"]) == 3
+    text = dophu("review", "--from", "2025-09-01", "--to", "2025-09-30", "--max-distance", "10")
+    assert text.exit_code == 0 and "3 items from 2025-09-01 to 2025-09-30" in text.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--label", "khong-co"], "--label: unknown label id 'khong-co'"),
+    (["--unit", "khong-co"], "--unit: unknown unit id 'khong-co'"),
+    (["--from", "2025-09-02", "--to", "2025-09-01"], "is after --to"),
+    (["--from", "hom qua"], "--from: expected a date"),
+])
+def test_review_bad_input(dophu: Dophu, args: list[str], message: str) -> None:
+    result = dophu("review", *args)
+    assert result.exit_code == 2 and message in result.stderr

@@ -70,13 +70,16 @@ def test_feedback_becomes_partially_labelled_items(plan: Plan) -> None:
                  user="b", at=at.replace(day=2)),   # the later word wins
         Feedback(item_id="gone", label_kind="theme", label="doi-ngoai", action="add",
                  user="a", at=at),
+        Feedback(item_id="x1", label_kind="anniversary", label="quoc-khanh-80",
+                 action="dismiss", user="a", at=at),  # the review queue's "does not apply"
     ]
     items = list(feedback_items(feedback, {"x1": item}.get, plan))
     assert len(items) == 1
     made = items[0]
-    assert made.themes == frozenset({"dai-hoi-dang"})
-    assert made.known == frozenset({"dai-hoi-dang", "doi-ngoai"})
-    assert made.knows("doi-ngoai") and not made.knows("niem-tin-moi")
+    assert made.themes == frozenset({"dai-hoi-dang"}) and made.anniversaries == frozenset()
+    assert made.known == frozenset({"dai-hoi-dang", "doi-ngoai", "quoc-khanh-80"})
+    assert made.knows("doi-ngoai") and made.knows("quoc-khanh-80")
+    assert not made.knows("niem-tin-moi")
 
 
 def test_data_hash_ignores_order_but_not_labels(plan: Plan, tmp_path: Path) -> None:

@@ -156,6 +156,9 @@ FEEDBACK = [
              at="2025-05-01T10:00:00+07:00"),
     Feedback(item_id="n1", label_kind="theme", label="ky-nguyen-moi", action="add",
              user="binh", at="2025-05-04T23:00:00+07:00"),
+    # the review queue's "does not apply" to a label b1 lacks: a confirmation, not a correction
+    Feedback(item_id="b1", label_kind="anniversary", label="quoc-khanh-80", action="dismiss",
+             user="binh", at="2025-05-02T10:00:00+07:00"),
     # outside W18: Monday 00:10 local after it, Sunday 23:59 local before it
     Feedback(item_id="b7", label_kind="theme", label="dai-hoi-dang", action="reject",
              user="an", at="2025-05-05T00:10:00+07:00"),

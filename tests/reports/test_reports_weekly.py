@@ -222,9 +222,9 @@ def test_quality_notes(report):
         "tagged_items": 6,
         "low_confidence_items": 1,    # b3: its only tag is weak
         "untagged_items": 1,
-        "feedback": 3,                # two feedbacks fall just outside the week
+        "feedback": 4,                # two feedbacks fall just outside the week
         "corrections": 2,
-        "confirmations": 1,
+        "confirmations": 2,           # a confirm and a dismiss
         "corrected_items": 2,
         "corrections_by_label": {"co-do-40-nam": 1, "ky-nguyen-moi": 1},
     }
@@ -254,7 +254,7 @@ def test_unit_report_is_restricted(store, plan, sources):
     assert (niem["items"], niem["units_covering"], niem["units_total"]) == (1, 1, 1)
     assert [t["id"] for t in report["top_items"]["niem-tin-moi"]] == ["b1"]
     assert report["anniversaries"][0]["items_in_window"] == 2
-    assert report["quality"]["feedback"] == 2 and report["quality"]["corrections"] == 1
+    assert report["quality"]["feedback"] == 3 and report["quality"]["corrections"] == 1
     assert "Báo Cần Thơ đã có tin bài về tất cả các chủ đề lớn tuần này." in report["highlights"]
 
 

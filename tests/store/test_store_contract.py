@@ -261,10 +261,15 @@ def test_feedback_is_kept_with_who_and_when(filled: Store) -> None:
     assert saved.id is not None
     filled.add_feedback(Feedback(item_id=ROAD.id, label_kind="theme", label="phat-trien-kt-xh",
                                  action="add", user="minh", at=at + timedelta(days=7)))
-    assert [f.user for f in filled.list_feedback()] == ["lan", "minh"]
-    assert [f.action for f in filled.list_feedback(item_id=CONGRESS.id)] == ["reject"]
+    filled.add_feedback(Feedback(item_id=CONGRESS.id, label_kind="anniversary",
+                                 label="quoc-khanh-80", action="dismiss", user="lan",
+                                 at=at + timedelta(hours=1), note="không áp dụng"))
+    assert [f.user for f in filled.list_feedback()] == ["lan", "lan", "minh"]
+    assert [(f.action, f.label_kind, f.note) for f in filled.list_feedback(
+        item_id=CONGRESS.id)] == [("reject", "theme", ""),
+                                  ("dismiss", "anniversary", "không áp dụng")]
     assert [f.user for f in filled.list_feedback(since=at + timedelta(days=1))] == ["minh"]
-    assert [f.user for f in filled.list_feedback(until=at + timedelta(days=1))] == ["lan"]
+    assert [f.user for f in filled.list_feedback(until=at + timedelta(days=1))] == ["lan", "lan"]
 
 
 def test_source_state_round_trip(store: Store) -> None:
