@@ -163,6 +163,30 @@ def test_sign_in_and_confirm_a_tag(watch, app):
     watch.shot("item-signed-in")
 
 
+REVIEW = "/review?from=2025-04-01&to=2025-05-31&max_distance=10"
+
+
+def test_review_queue_answered_in_the_browser(watch, app):
+    page = watch.open(REVIEW)
+    assert page.locator("#review tbody tr[data-item]").count() > 0
+    assert page.locator("[data-action=dismiss]").count() == 0       # anonymous: no buttons
+    page.locator("main a[href^='/signin']").click()      # keeps the period in next=
+    page.locator("input[name=token]").fill(TOKEN_AN)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(re.compile(r"/review\?from=2025-04-01"))
+    row = page.locator('#review tr[data-stored="no"]').first
+    item_id, label = row.get_attribute("data-item"), row.get_attribute("data-label")
+    rows_before = page.locator("#review tbody tr[data-item]").count()
+    row.locator("[data-action=dismiss]").click()
+    page.wait_for_url(re.compile(r"/review\?.*done=dismiss"))
+    assert page.locator("#done").inner_text().startswith("Đã ghi nhận")
+    assert page.locator(f'#review tr[data-item="{item_id}"][data-label="{label}"]').count() == 0
+    assert page.locator("#review tbody tr[data-item]").count() in (rows_before - 1, rows_before)
+    feedback = app.state.dophu.store.list_feedback(item_id=item_id)
+    assert [(f.user, f.action, f.label) for f in feedback] == [("an", "dismiss", label)]
+    watch.shot("review-signed-in")
+
+
 def test_coverage_heatmap(watch):
     page = watch.open(f"/coverage?week={WEEK}")
     heatmap = page.locator("#heatmap")
@@ -182,7 +206,8 @@ def test_every_page_loads_clean_on_a_phone(browser, base_url):
     try:
         for name, path in (("search", "/?q=giai+phong"), ("item", f"/items/{DAI_HOI.id}"),
                            ("coverage", f"/coverage?week={WEEK}"), ("sources", "/sources"),
-                           ("reports", f"/reports?week={WEEK}"), ("signin", "/signin")):
+                           ("reports", f"/reports?week={WEEK}"), ("signin", "/signin"),
+                           ("review", REVIEW)):
             page = phone.open(path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path} is {overflow}px wider than a phone"
