@@ -332,6 +332,11 @@ def _print_evaluation(payload: dict[str, Any]) -> None:
         table.add_row(label, str(entry["support"]), f"{entry['precision']:.3f}",
                       f"{entry['recall']:.3f}", f"{entry['f1']:.3f}")
     out.print(table)
+    queue = final[mode]["review_queue"]
+    out.print(f"review queue (distance <= {queue['max_distance']}): {queue['queued']} of "
+              f"{queue['pairs']} (item, label) pairs on {queue['queued_items']} items, "
+              f"{queue['queued_wrong']} of them wrong decisions; {queue['wrong']} wrong in all",
+              highlight=False)
     table = Table("look-alike", "labels", "items", "wrongly tagged", title=f"traps ({mode})")
     for trap in final[mode]["traps"]:
         table.add_row(trap["phrase"], ", ".join(trap["labels"])[:60], str(trap["items"]),

@@ -17,6 +17,7 @@ from classifier.engine import Labels, prepare, score_batch, short_flags, thresho
 from classifier.matcher import PhraseMatcher
 from classifier.model import MODES, ModelBundle
 from classifier.normalize import normalize_phrase
+from classifier.review import DEFAULT_MAX_DISTANCE, log_odds
 from dophu.config import Plan
 
 # Look-alikes of the labelling guide (rule 4) and the labels they imitate.
@@ -166,5 +167,20 @@ def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[Label
             metrics["traps"] = trap_confusion(plan, labels, [j for j, m in zip(joined, mask,
                                                                                strict=True) if m],
                                               truth[mask], predicted[mask])
+            if mode == modes[-1]:                 # the mode the tagger uses
+                metrics["review_queue"] = review_queue_yield(
+                    scores.of(mode)[mask], cut[mask], truth[mask])
             result[name][mode] = metrics
     return result
+
+
+def review_queue_yield(scores: np.ndarray, cut: np.ndarray, truth: np.ndarray,
+                       max_distance: float = DEFAULT_MAX_DISTANCE) -> dict[str, Any]:
+    """How many of the wrong decisions the review queue would put before a person: the
+    (item, label) pairs within ``max_distance`` of the threshold, and how many are wrong."""
+    wrong = (scores >= cut) != truth
+    near = np.abs(log_odds(scores) - log_odds(cut)) <= max_distance
+    return {"max_distance": max_distance, "pairs": int(wrong.size),
+            "wrong": int(wrong.sum()), "queued": int(near.sum()),
+            "queued_items": int(near.any(axis=1).sum()),
+            "queued_wrong": int((near & wrong).sum())}

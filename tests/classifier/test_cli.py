@@ -165,6 +165,13 @@ def test_evaluate_default_is_the_held_out_split(dophu: Dophu) -> None:
     out = dophu.json("evaluate")
     assert out["gold"]["source"] == "held-out split of classifier/data"
     assert "real" in out["results"]
+    # what the review queue would show a person (its yield is tested in test_review.py)
+    queue = out["results"]["real"]["combined"]["review_queue"]
+    assert queue["max_distance"] == 1.0 and "review_queue" not in out["results"]["real"]["model"]
+    assert 0 < queue["queued_wrong"] <= min(queue["queued"], queue["wrong"])
+    assert queue["queued_items"] <= queue["queued"] < queue["pairs"]
+    text = dophu("evaluate")
+    assert text.exit_code == 0 and "review queue (distance <= 1.0):" in text.stdout
 
 
 def _row(item, published_at: str | None) -> dict:  # noqa: ANN001 - a LabelledItem

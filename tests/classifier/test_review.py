@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from classifier.corpus import load_corpus
+from classifier.evaluation import review_queue_yield
 from classifier.review import (
     build_queue,
     default_period,
@@ -90,6 +91,11 @@ def test_the_queue_holds_the_taggers_mistakes(shipped: Tagger,
     assert in_queue.mean() >= 0.35                       # measured: 113 of 250 (45%)
     assert in_queue.sum() >= 0.30 * wrong.sum()          # measured: 113 of 267 (42%)
     assert wrong.mean() < 0.01                           # measured: 267 of 46,832 (0.6%)
+    # dophu evaluate reports the same count (its "review_queue" block)
+    assert review_queue_yield(decisions.combined, decisions.cut, gold) == {
+        "max_distance": 1.0, "pairs": wrong.size, "wrong": int(wrong.sum()),
+        "queued": len(found), "queued_items": len({c.item.id for c in found}),
+        "queued_wrong": int(in_queue.sum())}
 
 
 def test_bad_arguments_are_named(shipped: Tagger, heldout_real: list[Item]) -> None:
