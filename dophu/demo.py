@@ -226,6 +226,11 @@ def serve_pages(context: Context, host: str, port: int, console: Console, result
     result.url = f"http://{host}:{port}/"
     console.print(f"[bold green]Xem kết quả trên trình duyệt: {result.url}[/bold green] "
                   "(Ctrl-C để dừng)", highlight=False)
+    if result.reports:
+        first = min(w.report.date_from for w in result.reports.values())
+        last = max(w.report.date_to for w in result.reports.values())
+        console.print(f"Nhãn cần xem lại (điểm sát ngưỡng): {result.url}review?from="
+                      f"{first:%Y-%m-%d}&to={last:%Y-%m-%d}", highlight=False, markup=False)
     token = context.settings.api.tokens.get("demo")
     if token:
         console.print(f"Mã đăng nhập (để xác nhận hay loại nhãn): {token}", highlight=False,

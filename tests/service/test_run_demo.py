@@ -14,8 +14,9 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -179,6 +180,10 @@ def test_demo_serves_the_pages_until_stopped(demo_out: dict[str, Any]) -> None:
     out = demo_out["out"]
     context = Context(config_dir=out / "demo-config", data_dir=out / "demo-data")
     result = DemoResult(context.config_dir, context.data_dir, crawl=None)  # type: ignore[arg-type]
+    week = SimpleNamespace(report=SimpleNamespace(date_from=date(2025, 8, 18),
+                                                  date_to=date(2025, 8, 24)))
+    result.reports = {"2025-W34": week, "2025-W36": SimpleNamespace(report=SimpleNamespace(
+        date_from=date(2025, 9, 1), date_to=date(2025, 9, 7)))}  # type: ignore[dict-item]
     stop = threading.Event()
     console = Console(record=True, width=160)
     thread = threading.Thread(target=serve_pages, args=(context, "127.0.0.1", free_port(),
@@ -190,7 +195,12 @@ def test_demo_serves_the_pages_until_stopped(demo_out: dict[str, Any]) -> None:
         assert page.status_code == 200 and "tìm" in page.text.lower()
         found = httpx.get(url + "api/items", params={"q": "Cần Thơ"}, timeout=30).json()
         assert found["total"] > 0
-        assert url in console.export_text()
+        printed = console.export_text()
+        assert url in printed
+        review = f"{url}review?from=2025-08-18&to=2025-09-07"
+        assert review in printed                    # the link covers the demo's weeks
+        queue = httpx.get(review, timeout=60)
+        assert queue.status_code == 200 and 'data-item="' in queue.text
     finally:
         stop.set()
         thread.join(timeout=30)
