@@ -90,7 +90,7 @@ def default_period(date_from: date | None, date_to: date | None, today: date
 
 
 def answered_pairs(feedback: Iterable[Feedback]) -> set[tuple[str, str]]:
-    """(item id, label) pairs somebody has already confirmed, rejected or added."""
+    """(item id, label) pairs somebody has already confirmed, rejected, added or dismissed."""
     return {(entry.item_id, entry.label) for entry in feedback}
 
 
@@ -98,42 +98,51 @@ def uncertain_labels(tagger: Tagger, items: Sequence[Item], *,
                      max_distance: float = DEFAULT_MAX_DISTANCE,
                      labels: Iterable[str] | None = None,
                      answered: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
-                     ) -> list[Uncertain]:
+                     limit: int | None = None) -> list[Uncertain]:
     """The (item, label) pairs of ``items`` within ``max_distance`` of a threshold, nearest
-    first (ties: newer items first, then label order)."""
+    first (ties: in the order of ``items``, then of the plan's labels), at most ``limit``.
+
+    Two passes: distances for every pair, then evidence for the pairs kept only (a wide
+    band over many items would otherwise explain thousands of pairs nobody reads)."""
     if max_distance < 0 or not math.isfinite(max_distance):
         raise ValueError(f"max_distance must be a finite number >= 0, not {max_distance!r}")
     wanted = None if labels is None else set(labels)
     if wanted is not None:
         unknown = wanted - set(tagger.labels.ids)
         if unknown:
-            raise ValueError(f"unknown label id(s) {sorted(unknown)!r} in plan {tagger.plan.id!r}")
-    columns = [c for c, label in enumerate(tagger.labels.ids)
-               if wanted is None or label in wanted]
-    found: list[tuple[float, int, int, Uncertain]] = []
+            raise ValueError(f"unknown label id(s) {sorted(unknown)!r} in plan "
+                             f"{tagger.plan.id!r}")
+    columns = np.array([c for c, label in enumerate(tagger.labels.ids)
+                        if wanted is None or label in wanted], dtype=int)
+    if not len(columns):
+        return []
+    near: list[tuple[float, int, int]] = []          # (distance, item index, label column)
     for start in range(0, len(items), SCORE_BATCH):
-        batch = items[start:start + SCORE_BATCH]
-        decisions = tagger.decide(batch)
-        if not len(batch) or not columns:
-            continue
-        combined = decisions.combined[:, columns]
-        cut = decisions.cut[:, columns]
-        distance = np.abs(log_odds(combined) - log_odds(cut))
+        decisions = tagger.decide(items[start:start + SCORE_BATCH])
+        distance = np.abs(log_odds(decisions.combined[:, columns])
+                          - log_odds(decisions.cut[:, columns]))
         for row, position in zip(*np.nonzero(distance <= max_distance), strict=True):
-            item, column = batch[row], columns[position]
-            label, kind = tagger.labels.ids[column], tagger.labels.kinds[column]
-            if (item.id, label) in answered:
-                continue
-            score = float(combined[row, position])
-            threshold = float(cut[row, position])
-            found.append((float(distance[row, position]), start + int(row), column, Uncertain(
-                item=item, label_kind=kind, label=label,
-                score=round(min(1.0, max(0.0, score)), 4), threshold=round(threshold, 4),
-                distance=round(float(distance[row, position]), 4), tagged=score >= threshold,
-                stored=label in {t.id for t in item.tags(kind)},
-                evidence=tagger.evidence(decisions, int(row), column))))
-    found.sort(key=lambda entry: entry[:3])
-    return [entry[3] for entry in found]
+            index, column = start + int(row), int(columns[position])
+            if (items[index].id, tagger.labels.ids[column]) not in answered:
+                near.append((float(distance[row, position]), index, column))
+    near.sort()
+    kept = near if limit is None else near[:limit]
+    chosen = sorted({index for _, index, _ in kept})
+    decisions = tagger.decide([items[index] for index in chosen])
+    row_of = {index: row for row, index in enumerate(chosen)}
+    found = []
+    for distance_, index, column in kept:
+        item, row = items[index], row_of[index]
+        label, kind = tagger.labels.ids[column], tagger.labels.kinds[column]
+        score = float(decisions.combined[row, column])
+        threshold = float(decisions.cut[row, column])
+        found.append(Uncertain(
+            item=item, label_kind=kind, label=label,
+            score=round(min(1.0, max(0.0, score)), 4), threshold=round(threshold, 4),
+            distance=round(distance_, 4), tagged=score >= threshold,
+            stored=label in {t.id for t in item.tags(kind)},
+            evidence=tagger.evidence(decisions, row, column)))
+    return found
 
 
 def items_of_period(store: Store, filters: Filters, max_items: int
@@ -174,7 +183,7 @@ def build_queue(store: Store, tagger: Tagger, filters: Filters, *, limit: int = 
     items = list(newest)
     answered = answered_pairs(store.list_feedback())
     candidates = uncertain_labels(tagger, items, max_distance=max_distance, labels=labels,
-                                  answered=answered)
+                                  answered=answered, limit=limit)
     return ReviewQueue(date_from=filters.date_from, date_to=filters.date_to,
                        items_in_period=total, items_scored=len(items), model=tagger.model_version,
-                       candidates=candidates[:limit])
+                       candidates=candidates)

@@ -62,6 +62,8 @@ def test_pairs_come_nearest_first_and_within_the_distance(shipped: Tagger,
     tag = next(t for t in shipped.tag(given.item).themes + shipped.tag(given.item).anniversaries
                if t.id == given.label)
     assert given.evidence == tag.evidence
+    # a limit keeps the nearest, with the same scores and evidence
+    assert uncertain_labels(shipped, items, max_distance=1.0, limit=5) == found[:5]
     # a wider band lists more; one label only lists that label
     assert len(uncertain_labels(shipped, items, max_distance=2.0)) > len(found)
     only = uncertain_labels(shipped, items, max_distance=1.0, labels=["quoc-khanh-80"])
