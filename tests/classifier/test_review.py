@@ -80,7 +80,7 @@ def test_the_queue_holds_the_taggers_mistakes(shipped: Tagger,
                                               heldout_real: list[Item]) -> None:
     """Measured on the 2,927 real held-out items (no model saw them): the pairs within
     distance 1.0 are under 1% of all (item, label) pairs but hold a large share of the
-    wrong decisions, and nearly half of them are wrong."""
+    wrong decisions, and about two in five of them are wrong."""
     labels = shipped.labels.ids
     decisions = shipped.decide(heldout_real)
     gold = np.array([[label in item.meta["gold"] for label in labels] for item in heldout_real])
@@ -90,9 +90,9 @@ def test_the_queue_holds_the_taggers_mistakes(shipped: Tagger,
     row = {item.id: k for k, item in enumerate(heldout_real)}
     in_queue = np.array([wrong[row[c.item.id], column[c.label]] for c in found])
     assert len(found) < 0.01 * wrong.size
-    assert in_queue.mean() >= 0.35                       # measured: 113 of 250 (45%)
-    assert in_queue.sum() >= 0.30 * wrong.sum()          # measured: 113 of 267 (42%)
-    assert wrong.mean() < 0.01                           # measured: 267 of 46,832 (0.6%)
+    assert in_queue.mean() >= 0.35                       # measured: 100 of 246 (41%)
+    assert in_queue.sum() >= 0.30 * wrong.sum()          # measured: 100 of 261 (38%)
+    assert wrong.mean() < 0.01                           # measured: 261 of 46,832 (0.6%)
     # dophu evaluate reports the same count (its "review_queue" block)
     assert review_queue_yield(decisions.combined, decisions.cut, gold) == {
         "max_distance": 1.0, "pairs": wrong.size, "wrong": int(wrong.sum()),
