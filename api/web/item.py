@@ -38,6 +38,9 @@ def item_page(item_id: str, request: Request, state: AppState = Depends(get_stat
                if ("theme", t.id) not in carried]
     missing += [("anniversary", a.id, a.name) for a in state.plan.anniversaries
                 if ("anniversary", a.id) not in carried]
+    latest = {(f.label_kind, f.label): f for f in detail.corrections}    # oldest first
+    dismissed = [(names.get(key, key[1]), entry) for key, entry in latest.items()
+                 if entry.action == "dismiss" and key not in carried]
     return render(request, "item.html", {
         "title": detail.title or "Tin bài", "item": detail, "tags": tags,
         "title_html": mark_evidence(detail.title, evidence),
@@ -45,6 +48,7 @@ def item_page(item_id: str, request: Request, state: AppState = Depends(get_stat
         "unit_name": state.unit_name(detail.unit),
         "source_name": state.source_name(detail.source),
         "missing": missing, "done": request.query_params.get("done"), "label_names": names,
+        "dismissed": dismissed,
     }, user)
 
 

@@ -119,6 +119,8 @@ def test_review_page_lists_pairs_and_answers_come_back_to_it(client, app):
     assert (item_id, label) not in {(i, lab) for i, lab, _ in re_rows(page)}
     feedback = app.state.dophu.store.list_feedback(item_id=item_id)
     assert [(f.user, f.action, f.label) for f in feedback] == [("an", "dismiss", label)]
+    item_page = client.get(f"/items/{item_id}").text     # the answer shows on the item too
+    assert "Đã xác nhận không áp dụng" in item_page and f'data-dismissed="{label}"' in item_page
     # "back" only ever leads to the review page
     elsewhere = client.post(f"/items/{item_id}/feedback", data={
         "csrf": _csrf(html), "label_kind": kind, "label": label, "action": "add",
