@@ -105,12 +105,15 @@ class TagView:
     status_at: str | None
 
 
+def latest_word(feedback: list[Feedback]) -> dict[tuple[str, str], Feedback]:
+    """The latest feedback on each (kind, label) of an item (``feedback`` oldest first)."""
+    return {(entry.label_kind, entry.label): entry for entry in feedback}
+
+
 def tag_views(item: Item, feedback: list[Feedback], names: dict[tuple[str, str], str]
               ) -> list[TagView]:
     """The item's tags with the latest feedback on each, then labels people added."""
-    latest: dict[tuple[str, str], Feedback] = {}
-    for entry in feedback:                       # oldest first: the last one wins
-        latest[(entry.label_kind, entry.label)] = entry
+    latest = latest_word(feedback)
     views: list[TagView] = []
     seen: set[tuple[str, str]] = set()
     for kind in ("theme", "anniversary"):

@@ -17,7 +17,7 @@ from classifier.engine import Labels, prepare, score_batch, short_flags, thresho
 from classifier.matcher import PhraseMatcher
 from classifier.model import MODES, ModelBundle
 from classifier.normalize import normalize_phrase
-from classifier.review import DEFAULT_MAX_DISTANCE, log_odds
+from classifier.review import DEFAULT_MAX_DISTANCE, threshold_distance
 from dophu.config import Plan
 
 # Look-alikes of the labelling guide (rule 4) and the labels they imitate.
@@ -179,7 +179,7 @@ def review_queue_yield(scores: np.ndarray, cut: np.ndarray, truth: np.ndarray,
     """How many of the wrong decisions the review queue would put before a person: the
     (item, label) pairs within ``max_distance`` of the threshold, and how many are wrong."""
     wrong = (scores >= cut) != truth
-    near = np.abs(log_odds(scores) - log_odds(cut)) <= max_distance
+    near = threshold_distance(scores, cut) <= max_distance
     return {"max_distance": max_distance, "pairs": int(wrong.size),
             "wrong": int(wrong.sum()), "queued": int(near.sum()),
             "queued_items": int(near.any(axis=1).sum()),

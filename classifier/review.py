@@ -37,6 +37,11 @@ def log_odds(p: np.ndarray | float) -> np.ndarray:
     return np.log(clipped / (1 - clipped))
 
 
+def threshold_distance(scores: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """How far each score is from its threshold: |log-odds(score) - log-odds(threshold)|."""
+    return np.abs(log_odds(scores) - log_odds(cut))
+
+
 @dataclass(frozen=True)
 class Uncertain:
     """One label of one item that the tagger nearly gave or nearly withheld."""
@@ -119,8 +124,8 @@ def uncertain_labels(tagger: Tagger, items: Sequence[Item], *,
     near: list[tuple[float, int, int]] = []          # (distance, item index, label column)
     for start in range(0, len(items), SCORE_BATCH):
         decisions = tagger.decide(items[start:start + SCORE_BATCH])
-        distance = np.abs(log_odds(decisions.combined[:, columns])
-                          - log_odds(decisions.cut[:, columns]))
+        distance = threshold_distance(decisions.combined[:, columns],
+                                      decisions.cut[:, columns])
         for row, position in zip(*np.nonzero(distance <= max_distance), strict=True):
             index, column = start + int(row), int(columns[position])
             if (items[index].id, tagger.labels.ids[column]) not in answered:

@@ -14,7 +14,7 @@ from api.auth import Principal, csrf_ok
 from api.routes.items import item_detail, record_feedback
 from api.schemas import FeedbackIn
 from api.state import AppState, get_state
-from api.views import mark_evidence, paragraphs, tag_views
+from api.views import latest_word, mark_evidence, paragraphs, tag_views
 from api.web.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +38,8 @@ def item_page(item_id: str, request: Request, state: AppState = Depends(get_stat
                if ("theme", t.id) not in carried]
     missing += [("anniversary", a.id, a.name) for a in state.plan.anniversaries
                 if ("anniversary", a.id) not in carried]
-    latest = {(f.label_kind, f.label): f for f in detail.corrections}    # oldest first
-    dismissed = [(names.get(key, key[1]), entry) for key, entry in latest.items()
+    dismissed = [(names.get(key, key[1]), entry)
+                 for key, entry in latest_word(detail.corrections).items()
                  if entry.action == "dismiss" and key not in carried]
     return render(request, "item.html", {
         "title": detail.title or "Tin bài", "item": detail, "tags": tags,
