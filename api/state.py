@@ -80,7 +80,7 @@ class AppState:
         return anniversary.name if anniversary else anniversary_id
 
     def label_name(self, kind: str, label_id: str) -> str:
-        return self.theme_name(label_id) if kind == "theme" else self.anniversary_name(label_id)
+        return self.plan.label_name(kind, label_id)
 
     def unit_name(self, unit_id: str) -> str:
         unit = self.plan.unit(unit_id)

@@ -393,12 +393,8 @@ def review_cmd(
                         limit=limit, labels=label or None, max_items=max_items,
                         max_distance=max_distance)
 
-    def name(kind: str, label_id: str) -> str:
-        entry = plan.theme(label_id) if kind == "theme" else plan.anniversary(label_id)
-        return entry.name if entry else label_id
-
     if as_json:
-        emit_json(queue.as_json(name))
+        emit_json(queue.as_json(plan.label_name))
         return
     out.print(f"{queue.items_in_period} items from {queue.date_from} to "
               f"{queue.date_to or 'now'}, {queue.items_scored} scored "

@@ -166,6 +166,11 @@ class Plan(_Model):
     def label_ids(self, kind: str) -> list[str]:
         return [x.id for x in (self.themes if kind == "theme" else self.anniversaries)]
 
+    def label_name(self, kind: str, label_id: str) -> str:
+        """A theme's or anniversary's name (its id when the plan has no such label)."""
+        entry = self.theme(label_id) if kind == "theme" else self.anniversary(label_id)
+        return entry.name if entry else label_id
+
 
 def parse_interval(value: str | int) -> int:
     """"30m" → 1800 seconds."""
