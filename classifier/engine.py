@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.anniversary_dates import DateJudgement, judge, local_day, year_mentions
-from classifier.features import ModelInput, model_input
+from classifier.features import FeatureConfig, ModelInput, model_input
 from classifier.matcher import MatchResult, PhraseMatcher
 from classifier.model import Combiner, ModelBundle, plan_labels
 from classifier.normalize import Document
@@ -34,6 +34,7 @@ LOGIT_CLIP = 6.0
 MIN_SCORE = 0.04
 # Up to this many words, a document is "short" (title + summary, caption, post).
 SHORT_WORDS = 100
+DEFAULT_FEATURES = FeatureConfig()
 
 
 @dataclass
@@ -79,15 +80,19 @@ class Labels:
 
 
 def prepare(labels: Labels, matcher: PhraseMatcher, title: str | None, text: str | None,
-            published_at: datetime | date | None, *, need_model_input: bool = True,
-            segmentation: bool = False, normalized: bool = False) -> Prepared:
+            published_at: datetime | date | None, *,
+            features: FeatureConfig | None = DEFAULT_FEATURES, normalized: bool = False
+            ) -> Prepared:
+    """Normalise (unless ``normalized``), match the plan's phrases and, when ``features``
+    names the model's features, build what the model reads (None: the rules alone)."""
     doc = Document(title or "", text or "") if normalized else Document.from_raw(title, text)
     found = matcher.find(doc)
     signals = [signal_for(doc, found.positives.get(label)) if found.positives else NO_SIGNAL
                for label in labels.ids]
     prepared = Prepared(doc, published_at, found, signals)
-    if need_model_input:
-        prepared.model_input = model_input(doc, found.negatives, segmentation)
+    if features is not None:
+        prepared.model_input = model_input(doc, found.negatives, features.segmentation,
+                                           features.marked_words)
     return prepared
 
 

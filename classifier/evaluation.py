@@ -143,10 +143,9 @@ def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[Label
     """Metrics of every available mode on ``items`` (and on named subsets of them)."""
     labels = Labels(plan)
     matcher = PhraseMatcher(plan)
-    segmentation = bool(bundle and bundle.features.config.segmentation)
+    features = bundle.features.config if bundle else None
     prepared = [prepare(labels, matcher, i.title, i.text, i.published_at, normalized=True,
-                        need_model_input=bundle is not None, segmentation=segmentation)
-                for i in items]
+                        features=features) for i in items]
     scores, _ = score_batch(labels, prepared, bundle)
     truth = np.array([[int(label in i.labels) for label in labels.ids] for i in items],
                      dtype=bool).reshape(len(items), len(labels))

@@ -10,17 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.engine import Prepared
-from classifier.features import NEGATIVE_MARKER
+from classifier.features import MODEL_WORDS, NEGATIVE_MARKER
 from classifier.normalize import Document
 
 MODEL_TERMS = 3
 
 
-def find_words(doc: Document, words: list[str], within_title: bool = False) -> str | None:
-    """The first place the folded ``words`` occur in ``doc``, quoted as written."""
-    limit = doc.title_token_count if within_title else len(doc.words)
+def find_words(doc: Document, words: list[str], within_title: bool = False,
+               haystack: list[str] | None = None) -> str | None:
+    """The first place ``words`` occur in ``doc``, quoted as written. They are compared
+    with the folded words unless ``haystack`` gives the words to compare with."""
+    haystack = doc.words if haystack is None else haystack
+    limit = doc.title_token_count if within_title else len(haystack)
     size = len(words)
-    haystack = doc.words
     for start in range(0, limit - size + 1):
         if haystack[start:start + size] == words:
             return doc.span_text(start, start + size - 1)
@@ -37,19 +39,25 @@ def model_terms(doc: Document, row: tuple[np.ndarray, np.ndarray], weights: np.n
     order = np.argsort(-contributions)
     quotes: list[str] = []
     seen: set[str] = set()
+    as_written: list[str] | None = None
     for position in order:
         if contributions[position] <= 0 or len(quotes) >= limit:
             break
         name = feature_names[indexes[position]]
-        within_title = name.startswith("t:")
-        if within_title:
-            name = name[2:]
-        elif name.startswith(("w:", "c:")):
+        if name.startswith(("w:", "c:")):
             continue  # segmentation and character features have no clean quote
+        within_title, haystack = name.startswith("t:"), None
+        if name.startswith("m:"):   # words as written, diacritics and all
+            if as_written is None:
+                as_written = doc.marked_words(MODEL_WORDS)
+            haystack = as_written
+        if name.startswith(("t:", "m:")):
+            name = name[2:]
         words = name.split(" ")
         if NEGATIVE_MARKER in words:
             continue
-        quote = find_words(doc, words, within_title) or find_words(doc, words)
+        quote = (find_words(doc, words, within_title, haystack)
+                 or find_words(doc, words, False, haystack))
         if quote is None:
             continue
         key = quote.lower()

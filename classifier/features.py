@@ -2,8 +2,11 @@
 
 The words come from :class:`classifier.normalize.Document` (folded, lower
 case), so a post typed without diacritics gives the same features as proper
-text. Negative contexts found by the matcher are replaced by one marker word
-each ("giải phóng mặt bằng" never feeds "giải phóng"). Title words count
+text. When the text carries diacritics, the same n-grams as written count too
+(``m:`` features, in the same block): folding makes "đảng" and "đang",
+"bán" and "bạn" one word, and the written form tells them apart. Negative
+contexts found by the matcher are replaced by one marker word each ("giải
+phóng mặt bằng" never feeds "giải phóng"). Title words count
 again with a ``t:`` prefix, because the title says what an item is about.
 
 Optional extras, measured in docs/classifier.md: character n-grams over the
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +35,7 @@ NEGATIVE_MARKER = "xneg"
 # about is said there (labelling rule 1), and a long article costs no more
 # than this. Phrases are still searched in the whole text.
 MODEL_WORDS = 400
+MISSING = -1          # a feature outside the vocabulary, in FastFeaturizer's lookups
 
 
 @dataclass(frozen=True)
@@ -38,16 +43,19 @@ class FeatureConfig:
     """Which features the model uses; stored in the model file.
 
     The defaults were chosen by cross-validation on the training part (docs/classifier.md):
-    syllable uni- and bigrams alone. A separate block of title words and one of character
-    n-grams both lowered every figure once the corpus held 8,000 real items (each block
-    is L2-normalised, so an extra block takes weight from the words)."""
+    syllable uni- and bigrams, folded and (``marked_words``, in the same block) as written
+    when the text carries diacritics, with no cap on the vocabulary. A separate block of
+    title words and one of character n-grams both lowered every figure once the corpus
+    held 8,000 real items (each block is L2-normalised, so an extra block takes weight
+    from the words)."""
 
     title_words: bool = False
     char_ngrams: tuple[int, int] | None = None
     char_limit: int = 1500
     segmentation: bool = False
-    min_df: int = 2
-    max_features: int | None = 60000
+    marked_words: bool = True
+    min_df: int = 3
+    max_features: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,21 +66,33 @@ class ModelInput:
     title_words: tuple[str, ...]
     folded_text: str
     segmented: tuple[str, ...] = ()
+    marked: tuple[str, ...] = ()     # the words as written; empty for text without diacritics
 
 
-def model_input(doc: Document, negatives: Sequence[Match] = (),
-                segmentation: bool = False) -> ModelInput:
-    """The words the model reads: the first MODEL_WORDS, negative contexts masked."""
-    words = list(doc.words[:MODEL_WORDS])
-    for match in sorted(negatives, key=lambda m: m.first, reverse=True):
-        if match.first < MODEL_WORDS:
-            words[match.first:match.last + 1] = [NEGATIVE_MARKER]
+def model_input(doc: Document, negatives: Sequence[Match] = (), segmentation: bool = False,
+                marked: bool = False) -> ModelInput:
+    """The words the model reads: the first MODEL_WORDS, negative contexts masked.
+
+    With ``marked``, the same words as written too, when the text carries diacritics."""
+    words = _masked(list(doc.words[:MODEL_WORDS]), negatives)
     masked = {i for m in negatives for i in range(m.first, m.last + 1)}
     title_words = [w for i, w in enumerate(doc.words[:doc.title_token_count]) if i not in masked]
     segmented: tuple[str, ...] = ()
     if segmentation:
         segmented = tuple(segment_compounds(doc.full))
-    return ModelInput(tuple(words), tuple(title_words), " ".join(words), segmented)
+    as_written: list[str] = []
+    if marked and doc.written_with_marks:
+        as_written = _masked(doc.marked_words(MODEL_WORDS), negatives)
+    return ModelInput(tuple(words), tuple(title_words), " ".join(words), segmented,
+                      tuple(as_written))
+
+
+def _masked(words: list[str], negatives: Sequence[Match]) -> list[str]:
+    """Each negative context within ``words`` replaced by one marker word."""
+    for match in sorted(negatives, key=lambda m: m.first, reverse=True):
+        if match.first < len(words):
+            words[match.first:match.last + 1] = [NEGATIVE_MARKER]
+    return words
 
 
 def segment_compounds(text: str) -> list[str]:
@@ -93,6 +113,18 @@ def word_analyzer(data: ModelInput) -> list[str]:
     """Syllable uni- and bigrams of title and body (module level, so the model pickles)."""
     words = data.words
     return [*words, *[a + " " + b for a, b in zip(words, words[1:], strict=False)]]
+
+
+def word_and_marked_analyzer(data: ModelInput) -> list[str]:
+    """Folded syllable uni- and bigrams, and the same as written (with diacritics) when
+    the text has them: "đảng" and "đang" fold alike, and a post typed without
+    diacritics still gets the folded half."""
+    grams = word_analyzer(data)
+    marked = data.marked
+    if marked:
+        grams += ["m:" + w for w in marked]
+        grams += ["m:" + a + " " + b for a, b in zip(marked, marked[1:], strict=False)]
+    return grams
 
 
 def title_analyzer(data: ModelInput) -> list[str]:
@@ -140,7 +172,8 @@ class Featurizer:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         c = self.config
-        vectorizers = [TfidfVectorizer(analyzer=word_analyzer, sublinear_tf=True,
+        words = word_and_marked_analyzer if c.marked_words else word_analyzer
+        vectorizers = [TfidfVectorizer(analyzer=words, sublinear_tf=True,
                                        min_df=c.min_df, max_features=c.max_features,
                                        dtype=np.float32)]
         if c.title_words:
@@ -259,22 +292,25 @@ class FastFeaturizer:
             found.extend(indexes)
         return found
 
-    def found(self, data: ModelInput) -> list[int]:
-        """The feature index of every feature occurrence in one document (with repeats)."""
+    def occurrences(self, data: ModelInput) -> list[int]:
+        """The feature index of every feature occurrence in one document (with repeats),
+        MISSING for a feature outside the vocabulary: the lookups run in C (``map``) and
+        numpy drops the misses, which a Python-level filter made the slowest line here."""
         found: list[int] = []
         for analyzer, vocabulary in self.blocks:
             if isinstance(analyzer, _CharAnalyzer):
                 found.extend(self._char_indexes(analyzer, vocabulary, data))
             else:
-                found += [i for i in map(vocabulary.get, analyzer(data)) if i is not None]
+                found.extend(map(vocabulary.get, analyzer(data), repeat(MISSING)))
         return found
 
     def row(self, data: ModelInput) -> tuple[np.ndarray, np.ndarray]:
         """(feature indexes, values) of one document."""
-        found = self.found(data)
-        if not found:
+        found = np.array(self.occurrences(data), dtype=np.int64)
+        found = found[found != MISSING]
+        if not len(found):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        indexes, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+        indexes, counts = np.unique(found, return_counts=True)
         values = (np.log(counts) + 1.0) * self.idf[indexes]
         block = np.searchsorted(self.block_starts, indexes, side="right") - 1
         norms = np.sqrt(np.bincount(block, values * values, minlength=len(self.blocks)))
@@ -284,16 +320,18 @@ class FastFeaturizer:
     def matrix(self, inputs: Sequence[ModelInput]) -> sp.csr_matrix:
         """All documents at once: the counting, weighting and norms run once per batch in
         numpy and scipy, not once per document (what makes batches faster than rows)."""
-        lengths, found = [], []
+        lengths, every = [], []
         for data in inputs:
-            occurrences = self.found(data)
+            occurrences = self.occurrences(data)
             lengths.append(len(occurrences))
-            found.extend(occurrences)
+            every.extend(occurrences)
+        found = np.array(every, dtype=np.int64)
+        known = found != MISSING
+        found_rows = np.repeat(np.arange(len(lengths)), lengths)[known]
+        found = found[known]
         n = len(lengths)
-        counts = sp.csr_matrix(
-            (np.ones(len(found)), (np.repeat(np.arange(n), lengths),
-                                   np.array(found, dtype=np.int64))),
-            shape=(n, self.n_features))
+        counts = sp.csr_matrix((np.ones(len(found)), (found_rows, found)),
+                               shape=(n, self.n_features))
         counts.sum_duplicates()                       # canonical: sorted, one entry per feature
         indexes = counts.indices
         values = (np.log(counts.data) + 1.0) * self.idf[indexes]

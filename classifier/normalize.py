@@ -136,6 +136,12 @@ class Document:
         """The words from token ``first_token`` to ``last_token`` (inclusive), as written."""
         return self.full[self.spans[first_token][0]:self.spans[last_token][1]]
 
+    def marked_words(self, limit: int) -> list[str]:
+        """The first ``limit`` words as written (lower case, canonical), aligned with
+        :attr:`words`: the model reads them too when the text carries diacritics."""
+        words = _TOKEN.findall(self.full.lower())
+        return list(map(canonical_syllable, words[:limit]))
+
     def marked_token(self, index: int) -> str:
         start, end = self.spans[index]
         return marked_form(self.full[start:end])

@@ -104,7 +104,7 @@ class Tagger:
         self.status = status or (f"model {bundle.model_version}" if bundle else "rules only")
         self.labels = Labels(plan)
         self.matcher = PhraseMatcher(plan)
-        self._segmentation = bool(bundle and bundle.features.config.segmentation)
+        self._features = bundle.features.config if bundle else None
         self._feature_names: list[str] | None = None
         # thresholds for (long, short) documents, computed once
         cut = threshold_matrix(self.labels, bundle.thresholds if bundle else None, "combined",
@@ -130,8 +130,7 @@ class Tagger:
     def prepare(self, doc: Any) -> Prepared:
         title, text, published = _fields(doc)
         return prepare(self.labels, self.matcher, title, text, published,
-                       need_model_input=self.bundle is not None,
-                       segmentation=self._segmentation,
+                       features=self._features,
                        normalized=isinstance(doc, Item))  # Items are normalised when built
 
     def decide(self, docs: Sequence[Any]) -> Decisions:

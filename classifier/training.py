@@ -242,7 +242,7 @@ def prepare_training(plan: Plan, items: Sequence[LabelledItem], config: TrainCon
     labels = labels or Labels(plan)
     matcher = matcher or PhraseMatcher(plan)
     prepared = [prepare(labels, matcher, i.title, i.text, i.published_at, normalized=True,
-                        segmentation=config.features.segmentation) for i in items]
+                        features=config.features) for i in items]
     y = np.array([[int(label in i.labels) for label in labels.ids] for i in items],
                  dtype=np.int64).reshape(len(items), len(labels))
     known = np.array([[i.knows(label) for label in labels.ids] for i in items],
