@@ -57,6 +57,10 @@ class FeatureConfig:
     min_df: int = 3
     max_features: int | None = None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A model file written before a field existed did not use what the field adds.
+        self.__dict__.update({"marked_words": False, **state})
+
 
 @dataclass(frozen=True)
 class ModelInput:

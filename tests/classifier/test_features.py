@@ -85,3 +85,18 @@ def test_a_written_term_is_quoted_where_it_is_written() -> None:
     row = (np.array([0, 1]), np.array([1.0, 0.1]))
     weights = np.array([2.0, 1.0])
     assert model_terms(doc, row, weights, names, limit=2) == ["Đảng", "đang"]
+
+
+def test_a_model_file_from_before_the_written_words_does_not_read_them() -> None:
+    """A FeatureConfig pickled before ``marked_words`` existed reads as False, so the tagger
+    does not compute words that model never used."""
+    import pickle
+
+    old = FeatureConfig(min_df=2, max_features=60000)
+    state = dict(old.__dict__)
+    del state["marked_words"]
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.marked_words is True
+    blank = FeatureConfig.__new__(FeatureConfig)
+    blank.__setstate__(state)
+    assert blank.marked_words is False and blank.min_df == 2
