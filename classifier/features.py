@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,7 +34,6 @@ NEGATIVE_MARKER = "xneg"
 # about is said there (labelling rule 1), and a long article costs no more
 # than this. Phrases are still searched in the whole text.
 MODEL_WORDS = 400
-MISSING = -1          # a feature outside the vocabulary, in FastFeaturizer's lookups
 
 
 @dataclass(frozen=True)
@@ -296,25 +294,22 @@ class FastFeaturizer:
             found.extend(indexes)
         return found
 
-    def occurrences(self, data: ModelInput) -> list[int]:
-        """The feature index of every feature occurrence in one document (with repeats),
-        MISSING for a feature outside the vocabulary: the lookups run in C (``map``) and
-        numpy drops the misses, which a Python-level filter made the slowest line here."""
+    def found(self, data: ModelInput) -> list[int]:
+        """The feature index of every feature occurrence in one document (with repeats)."""
         found: list[int] = []
         for analyzer, vocabulary in self.blocks:
             if isinstance(analyzer, _CharAnalyzer):
                 found.extend(self._char_indexes(analyzer, vocabulary, data))
             else:
-                found.extend(map(vocabulary.get, analyzer(data), repeat(MISSING)))
+                found += [i for i in map(vocabulary.get, analyzer(data)) if i is not None]
         return found
 
     def row(self, data: ModelInput) -> tuple[np.ndarray, np.ndarray]:
         """(feature indexes, values) of one document."""
-        found = np.array(self.occurrences(data), dtype=np.int64)
-        found = found[found != MISSING]
-        if not len(found):
+        found = self.found(data)
+        if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        indexes, counts = np.unique(found, return_counts=True)
+        indexes, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
         values = (np.log(counts) + 1.0) * self.idf[indexes]
         block = np.searchsorted(self.block_starts, indexes, side="right") - 1
         norms = np.sqrt(np.bincount(block, values * values, minlength=len(self.blocks)))
@@ -324,18 +319,16 @@ class FastFeaturizer:
     def matrix(self, inputs: Sequence[ModelInput]) -> sp.csr_matrix:
         """All documents at once: the counting, weighting and norms run once per batch in
         numpy and scipy, not once per document (what makes batches faster than rows)."""
-        lengths, every = [], []
+        lengths, found = [], []
         for data in inputs:
-            occurrences = self.occurrences(data)
+            occurrences = self.found(data)
             lengths.append(len(occurrences))
-            every.extend(occurrences)
-        found = np.array(every, dtype=np.int64)
-        known = found != MISSING
-        found_rows = np.repeat(np.arange(len(lengths)), lengths)[known]
-        found = found[known]
+            found.extend(occurrences)
         n = len(lengths)
-        counts = sp.csr_matrix((np.ones(len(found)), (found_rows, found)),
-                               shape=(n, self.n_features))
+        counts = sp.csr_matrix(
+            (np.ones(len(found)), (np.repeat(np.arange(n), lengths),
+                                   np.array(found, dtype=np.int64))),
+            shape=(n, self.n_features))
         counts.sum_duplicates()                       # canonical: sorted, one entry per feature
         indexes = counts.indices
         values = (np.log(counts.data) + 1.0) * self.idf[indexes]
