@@ -142,26 +142,30 @@ def short_flags(prepared: Sequence[Prepared]) -> np.ndarray:
     return np.array([float(len(p.doc.words) <= SHORT_WORDS) for p in prepared])
 
 
-def combiner_features(model_p: np.ndarray, rules: np.ndarray, short: np.ndarray) -> np.ndarray:
-    """(documents, labels, features): the model's logit, the rule features, and the same
-    for short documents (the model learned mostly from full texts; in a title and a
-    summary, its view and the phrases' weigh differently)."""
+def combiner_features(model_p: np.ndarray, rules: np.ndarray, short: np.ndarray,
+                      votes: np.ndarray | None = None) -> np.ndarray:
+    """(documents, labels, features): the model's logit, the rule features, the labelled
+    precedents' votes (when the model has them), and the same for short documents (the
+    model learned mostly from full texts; in a title and a summary, its view and the
+    phrases' weigh differently)."""
     p = np.clip(model_p, 1e-6, 1 - 1e-6)
     logit = np.clip(np.log(p / (1 - p)), -LOGIT_CLIP, LOGIT_CLIP)[..., None]
-    base = np.concatenate([logit, rules], axis=2)
+    base = np.concatenate([logit, rules] if votes is None else [logit, rules, votes], axis=2)
     flag = np.broadcast_to(short[:, None, None], logit.shape)
     return np.concatenate([base, flag, base * flag], axis=2)
 
 
 def combined_scores(labels: Labels, model_p: np.ndarray, rules: np.ndarray, short: np.ndarray,
                     rule_raw: np.ndarray, dates: np.ndarray, trained: np.ndarray,
-                    combiners: dict[str, Combiner]) -> np.ndarray:
+                    combiners: dict[str, Combiner], votes: np.ndarray | None = None
+                    ) -> np.ndarray:
     """One score per (document, label): combiner where a model exists, else rules; × date.
 
     ``combiners`` holds one combiner per label kind ("theme", "anniversary") and one
-    of its own for each label with enough examples.
+    of its own for each label with enough examples; ``votes`` are the precedents'
+    (:mod:`classifier.neighbours`) when the model keeps them.
     """
-    features = combiner_features(model_p, rules, short)
+    features = combiner_features(model_p, rules, short, votes)
     coef, intercept, active = combiner_table(labels, trained, combiners, features.shape[2])
     scores = 1.0 / (1.0 + np.exp(-(np.einsum("nlf,lf->nl", features, coef) + intercept)))
     return np.where(active, scores, rule_raw) * dates
@@ -213,6 +217,8 @@ class Scores:
     rules: np.ndarray
     model: np.ndarray | None
     combined: np.ndarray
+    # each document's nearest labelled items (indexes, similarities), when the model has them
+    nearest: tuple[np.ndarray, np.ndarray] | None = None
 
     def of(self, mode: str) -> np.ndarray:
         if mode == "model":
@@ -241,6 +247,12 @@ class MatrixRows(Sequence[Row]):
         return self.matrix.indices[start:end], self.matrix.data[start:end]
 
 
+def row_matrix(row: Row, n_features: int) -> sp.csr_matrix:
+    """One (indexes, values) row as a one-row sparse matrix."""
+    indexes, values = row
+    return sp.csr_matrix((values, indexes, [0, len(indexes)]), shape=(1, n_features))
+
+
 def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundle | None,
                 *, lazy_dates: bool = False) -> tuple[Scores, Sequence[Row] | None]:
     """Scores of every mode for prepared documents (and their feature rows, for evidence)."""
@@ -251,6 +263,7 @@ def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundl
         return Scores(rules, None, rules), None
     fast = bundle.fast
     rows: Sequence[Row]
+    matrix: sp.csr_matrix | None = None
     if len(prepared) == 1:     # one document: a row costs less than a one-row matrix
         rows = [fast.row(prepared[0].model_input)]
         decision = bundle.decisions(rows)
@@ -259,11 +272,16 @@ def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundl
         rows = MatrixRows(matrix)
         decision = bundle.matrix_decisions(matrix)
     model_p = bundle.model_probabilities(decision=decision)
+    votes = nearest = None
+    if bundle.neighbours is not None:
+        nearest = bundle.neighbours.nearest(matrix if matrix is not None
+                                            else row_matrix(rows[0], fast.n_features))
+        votes = bundle.neighbours.vote(*nearest)
     undated = combined_scores(labels, model_p,
                               rule_matrix(labels, prepared, bundle.phrase_reliability),
                               short_flags(prepared), rule_raw,
-                              np.ones_like(rule_raw), bundle.trained, bundle.combiners)
+                              np.ones_like(rule_raw), bundle.trained, bundle.combiners, votes)
     needed = ((rule_raw > 0) | (model_p >= MIN_SCORE) | (undated >= MIN_SCORE)
               if lazy_dates else None)
     dates = date_factors(labels, prepared, needed)
-    return Scores(rule_raw * dates, model_p, undated * dates), rows
+    return Scores(rule_raw * dates, model_p, undated * dates, nearest), rows

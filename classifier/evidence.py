@@ -1,4 +1,5 @@
-"""Why a tag was given, in words a person can check: phrases, the model's terms, the date.
+"""Why a tag was given, in words a person can check: phrases, the model's terms, the
+labelled items most like the document, the date.
 
 Phrases are quoted as they appear in the text. The model's strongest terms
 are the features that pushed this label's score up most in this document,
@@ -11,6 +12,7 @@ import numpy as np
 
 from classifier.engine import Prepared
 from classifier.features import MODEL_WORDS, NEGATIVE_MARKER
+from classifier.neighbours import Precedent, precedent_evidence
 from classifier.normalize import Document
 
 MODEL_TERMS = 3
@@ -70,7 +72,8 @@ def model_terms(doc: Document, row: tuple[np.ndarray, np.ndarray], weights: np.n
 
 def evidence_for(prepared: Prepared, column: int, kind: str, *, model_p: float | None,
                  row: tuple[np.ndarray, np.ndarray] | None, weights: np.ndarray | None,
-                 feature_names: list[str] | None) -> list[str]:
+                 feature_names: list[str] | None,
+                 precedents: list[Precedent] | None = None) -> list[str]:
     """Evidence strings for one label on one document."""
     evidence = prepared.signals[column].quotes()
     if (model_p is not None and model_p >= 0.3 and row is not None and weights is not None
@@ -78,6 +81,9 @@ def evidence_for(prepared: Prepared, column: int, kind: str, *, model_p: float |
         terms = model_terms(prepared.doc, row, weights[:, column], feature_names)
         if terms:
             evidence.append(f"mô hình ({model_p:.2f}): " + ", ".join(terms))
+    said = precedent_evidence(precedents or [])
+    if said:
+        evidence.append(said)
     if kind == "anniversary" and column in prepared.dates:
         evidence.append(prepared.dates[column].reason)
     return evidence

@@ -4,7 +4,8 @@ A model file is a joblib (compressed) dictionary: a format version, the model
 version, the plan id and label set it was trained for, the training date, a
 hash of the training data, the chosen thresholds, and the fitted parts (the
 featurizer, one linear classifier per label with its sigmoid calibration,
-and the small combiner that weighs model and rules). A file from another plan
+the labelled items' rows that serve as precedents, and the small combiner that
+weighs model, rules and precedents). A file from another plan
 or another format is refused with a message that says so.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifier.features import FastFeaturizer, FeatureTables
+from classifier.neighbours import NeighbourIndex
 from dophu.config import Plan
 
 # 2: the featurizer is kept as plain tables (no sklearn object: tagging needs numpy only).
@@ -76,6 +78,9 @@ class ModelBundle:
     phrase_reliability: dict[str, dict[str, float]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    # The labelled items the combiner asks for precedents (None: a model trained before
+    # session 8, whose combiners do not read them).
+    neighbours: NeighbourIndex | None = None
 
     @property
     def label_ids(self) -> list[str]:

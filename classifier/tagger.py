@@ -77,6 +77,7 @@ class Decisions:
     cut: np.ndarray
     model: np.ndarray | None
     rows: Any
+    nearest: tuple[np.ndarray, np.ndarray] | None = None   # see Scores.nearest
 
 
 def _fields(doc: Any) -> tuple[str, str, datetime | date | None]:
@@ -143,16 +144,21 @@ class Tagger:
         scores, rows = score_batch(self.labels, prepared, self.bundle, lazy_dates=True)
         short = short_flags(prepared)
         cut = np.where(short[:, None] > 0, self._cut[1], self._cut[0])
-        return Decisions(prepared, scores.combined, cut, scores.model, rows)
+        return Decisions(prepared, scores.combined, cut, scores.model, rows, scores.nearest)
 
     def evidence(self, decisions: Decisions, row: int, column: int) -> list[str]:
         """Why label ``column`` scored as it did on document ``row`` of ``decisions``."""
+        precedents = None
+        if decisions.nearest is not None and self.bundle is not None and self.bundle.neighbours:
+            indexes, similarities = decisions.nearest
+            precedents = self.bundle.neighbours.precedents(indexes[row], similarities[row],
+                                                           column)
         return evidence_for(
             decisions.prepared[row], column, self.labels.kinds[column],
             model_p=None if decisions.model is None else float(decisions.model[row, column]),
             row=None if decisions.rows is None else decisions.rows[row],
             weights=None if self.bundle is None else self.bundle.weights,
-            feature_names=self._names())
+            feature_names=self._names(), precedents=precedents)
 
     def tag_many(self, docs: Sequence[Any]) -> list[TagResult]:
         """Tag a batch (faster than one by one: one matrix product for all of them)."""

@@ -38,6 +38,7 @@ from classifier.engine import (
 from classifier.features import FeatureConfig, Featurizer, ModelInput
 from classifier.matcher import PhraseMatcher
 from classifier.model import MODES, Combiner, ModelBundle
+from classifier.neighbours import NEIGHBOUR_FEATURES, NeighbourIndex
 from classifier.rules import RULE_FEATURES, RULE_THRESHOLD, phrase_reliability
 from dophu.config import Plan
 
@@ -70,6 +71,10 @@ class TrainConfig:
     # Short documents (a title and a summary, a post) get thresholds of their own.
     short_thresholds: bool = True
     short_min_positives: int = 8
+    # How many nearest labelled items vote as precedents (0: none), and the share of
+    # items above which a word is left out of their similarity (classifier/neighbours.py).
+    neighbours: int = 10
+    neighbour_max_df: float = 0.01
 
 
 @dataclass
@@ -203,14 +208,15 @@ def fit_combiners(labels: Labels, model_p: np.ndarray, rules: np.ndarray, short:
                   y: np.ndarray,
                   known: np.ndarray, trained: np.ndarray, rows: np.ndarray,
                   random_state: int, own_min: int = 0,
-                  weights: np.ndarray | None = None) -> dict[str, Combiner]:
+                  weights: np.ndarray | None = None,
+                  votes: np.ndarray | None = None) -> dict[str, Combiner]:
     """One combiner per label kind, and one per label with ``own_min`` positives.
 
     ``weights`` (one per item) let the items of the real stream count more: the
     combiner learns how far to trust the model where no phrase was found, which
     differs between hand-written and real items.
     """
-    features = combiner_features(model_p, rules, short)
+    features = combiner_features(model_p, rules, short, votes)
     if weights is None:
         weights = np.ones(len(y))
     combiners = {}
@@ -259,16 +265,26 @@ def reliability_of(labels: Labels, data: TrainingData, rows: Sequence[int]
                               [[bool(v) for v in data.y[r]] for r in rows], labels.ids)
 
 
+def neighbour_index(data: TrainingData, matrix: sp.csr_matrix, rows: np.ndarray,
+                    config: TrainConfig) -> NeighbourIndex:
+    return NeighbourIndex.build(matrix[rows], data.y[rows], data.known[rows],
+                                [data.items[i].title for i in rows], config.neighbours,
+                                config.neighbour_max_df)
+
+
 def out_of_fold(labels: Labels, data: TrainingData, matrix: sp.csr_matrix,
-                config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Model probabilities and rule features for every training item, from folds without it.
+                config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Model probabilities, rule features and precedents' votes for every training item,
+    from folds without it.
 
     The vocabulary and idf come from all training items (no labels are involved
-    in them); the classifiers and phrase reliabilities of a fold never see its items.
+    in them); the classifiers, phrase reliabilities and precedents of a fold never
+    see its items.
     """
     n = len(data.items)
     oof = np.zeros(data.y.shape)
     rules = np.zeros((*data.y.shape, RULE_FEATURES))
+    votes = np.zeros((*data.y.shape, NEIGHBOUR_FEATURES)) if config.neighbours else None
     splitter = KFold(min(config.folds, n), shuffle=True, random_state=config.random_state)
     for fit_rows, held_rows in splitter.split(np.arange(n)):
         models = fit_label_models(matrix[fit_rows], data.y[fit_rows], data.known[fit_rows],
@@ -277,7 +293,10 @@ def out_of_fold(labels: Labels, data: TrainingData, matrix: sp.csr_matrix,
         reliability = reliability_of(labels, data, fit_rows)
         rules[held_rows] = rule_matrix(labels, [data.prepared[i] for i in held_rows],
                                        reliability)
-    return oof, rules
+        if votes is not None:
+            votes[held_rows] = neighbour_index(data, matrix, fit_rows, config).votes(
+                matrix[held_rows])
+    return oof, rules, votes
 
 
 def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig | None = None,
@@ -291,7 +310,7 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
     data = prepare_training(plan, items, config, labels)
     featurizer, matrix = fit_featurizer([p.model_input for p in data.prepared], config)
     final = fit_label_models(matrix, data.y, data.known, config, data.weights)
-    oof, rules = out_of_fold(labels, data, matrix, config)
+    oof, rules, votes = out_of_fold(labels, data, matrix, config)
     reliability = reliability_of(labels, data, range(len(items)))
     rule_raw = rule_scores(labels, data.prepared)
     dates = date_factors(labels, data.prepared)
@@ -301,7 +320,7 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
                                  if i.form in ("real", "feedback") else 1.0 for i in items])
     combiners = fit_combiners(labels, oof, rules, short, data.y, data.known, final.trained,
                               every, config.random_state, config.own_combiner_min,
-                              combiner_weights)
+                              combiner_weights, votes)
     # Combined scores for thresholds, from combiners that did not see the item either.
     combined = np.zeros(data.y.shape)
     splitter = KFold(min(config.folds, len(items)), shuffle=True,
@@ -309,10 +328,11 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
     for fit_rows, held_rows in splitter.split(every):
         fold_combiners = fit_combiners(labels, oof, rules, short, data.y, data.known,
                                        final.trained, fit_rows, config.random_state,
-                                       config.own_combiner_min, combiner_weights)
+                                       config.own_combiner_min, combiner_weights, votes)
         combined[held_rows] = combined_scores(
             labels, oof[held_rows], rules[held_rows], short[held_rows], rule_raw[held_rows],
-            dates[held_rows], final.trained, fold_combiners)
+            dates[held_rows], final.trained, fold_combiners,
+            None if votes is None else votes[held_rows])
     validation = {"rules": rule_raw * dates, "model": oof, "combined": combined}
     thresholds = choose_thresholds(labels, data, validation, short, config)
     info = {**(info or {}), "validation": _validation_summary(labels, data, validation,
@@ -330,7 +350,8 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
         weights=final.weights, bias=final.bias, calibration=final.calibration,
         trained=final.trained, combiners=combiners, thresholds=thresholds,
         model_version=model_version, trained_at=trained_at.isoformat(), data_hash=data_hash,
-        phrase_reliability=reliability, info=info)
+        phrase_reliability=reliability, info=info,
+        neighbours=neighbour_index(data, matrix, every, config) if config.neighbours else None)
 
 
 def choose_thresholds(labels: Labels, data: TrainingData, validation: dict[str, np.ndarray],

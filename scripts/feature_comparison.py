@@ -7,7 +7,9 @@ Each setting trains a whole model (about 1.5 minutes here) and prints the combin
 scorer's relevance F1, themes micro / macro and anniversaries micro on the
 cross-validation of the training part (``info["validation"]``, what settings are
 chosen on) and on the held-out split (looked at after the choice). This is how
-session 7 compared the words as written with the folded ones (docs/classifier.md).
+session 7 compared the words as written with the folded ones, and session 8 the
+precedents (docs/classifier.md). Session 7's settings are without precedents, as
+they were measured.
 """
 
 from __future__ import annotations
@@ -28,16 +30,26 @@ from classifier.training import TrainConfig, train_model  # noqa: E402
 from dophu.config import load_plan  # noqa: E402
 
 FOLDED = {"marked_words": False, "min_df": 2, "max_features": 60000}   # sessions 4-6
+NONE = {"neighbours": 0}      # sessions 4-7: no precedents
 SETTINGS: dict[str, TrainConfig] = {
     "shipped": TrainConfig(),
     "shipped-rs1": TrainConfig(random_state=1),
-    "folded-60k": TrainConfig(features=FeatureConfig(**FOLDED)),
-    "folded-60k-rs1": TrainConfig(random_state=1, features=FeatureConfig(**FOLDED)),
-    "folded-120k": TrainConfig(features=FeatureConfig(**{**FOLDED, "max_features": 120000})),
-    "written-60k": TrainConfig(features=FeatureConfig(min_df=2, max_features=60000)),
-    "written-120k": TrainConfig(features=FeatureConfig(min_df=2, max_features=120000)),
-    "written-mindf2": TrainConfig(features=FeatureConfig(min_df=2)),
-    "written-mindf2-C4": TrainConfig(C=4.0, features=FeatureConfig(min_df=2)),
+    # session 8: precedents (classifier/neighbours.py)
+    "no-precedents": TrainConfig(**NONE),
+    "no-precedents-rs1": TrainConfig(random_state=1, **NONE),
+    "precedents-5": TrainConfig(neighbours=5),
+    "precedents-5-rs1": TrainConfig(random_state=1, neighbours=5),
+    "precedents-10-df2": TrainConfig(neighbour_max_df=0.02),
+    # session 7: words as written
+    "folded-60k": TrainConfig(features=FeatureConfig(**FOLDED), **NONE),
+    "folded-60k-rs1": TrainConfig(random_state=1, features=FeatureConfig(**FOLDED), **NONE),
+    "folded-120k": TrainConfig(features=FeatureConfig(**{**FOLDED, "max_features": 120000}),
+                               **NONE),
+    "written-60k": TrainConfig(features=FeatureConfig(min_df=2, max_features=60000), **NONE),
+    "written-120k": TrainConfig(features=FeatureConfig(min_df=2, max_features=120000),
+                                **NONE),
+    "written-mindf2": TrainConfig(features=FeatureConfig(min_df=2), **NONE),
+    "written-mindf2-C4": TrainConfig(C=4.0, features=FeatureConfig(min_df=2), **NONE),
 }
 
 
