@@ -247,12 +247,6 @@ class MatrixRows(Sequence[Row]):
         return self.matrix.indices[start:end], self.matrix.data[start:end]
 
 
-def row_matrix(row: Row, n_features: int) -> sp.csr_matrix:
-    """One (indexes, values) row as a one-row sparse matrix."""
-    indexes, values = row
-    return sp.csr_matrix((values, indexes, [0, len(indexes)]), shape=(1, n_features))
-
-
 def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundle | None,
                 *, lazy_dates: bool = False) -> tuple[Scores, Sequence[Row] | None]:
     """Scores of every mode for prepared documents (and their feature rows, for evidence)."""
@@ -274,8 +268,8 @@ def score_batch(labels: Labels, prepared: Sequence[Prepared], bundle: ModelBundl
     model_p = bundle.model_probabilities(decision=decision)
     votes = nearest = None
     if bundle.neighbours is not None:
-        nearest = bundle.neighbours.nearest(matrix if matrix is not None
-                                            else row_matrix(rows[0], fast.n_features))
+        nearest = (bundle.neighbours.nearest(matrix) if matrix is not None
+                   else bundle.neighbours.nearest_row(*rows[0]))
         votes = bundle.neighbours.vote(*nearest)
     undated = combined_scores(labels, model_p,
                               rule_matrix(labels, prepared, bundle.phrase_reliability),

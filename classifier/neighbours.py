@@ -105,6 +105,31 @@ class NeighbourIndex:
             similarities[row, :len(top)] = values[top]
         return indexes, similarities
 
+    def nearest_row(self, indexes: np.ndarray, values: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`nearest` for one document given as (feature indexes, values), in numpy
+        alone: tagging one by one pays scipy's overhead per call otherwise."""
+        k = min(self.k, len(self))
+        postings = self.postings
+        starts = postings.indptr[indexes]
+        lengths = postings.indptr[np.asarray(indexes) + 1] - starts
+        total = int(lengths.sum())
+        found = np.zeros((1, k), dtype=np.int64)
+        similarities = np.zeros((1, k))
+        if not total:
+            return found, similarities
+        # the positions of every posting of the document's words, in one array
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        sums = np.bincount(postings.indices[positions], minlength=len(self),
+                           weights=postings.data[positions] * np.repeat(values, lengths))
+        candidates = np.flatnonzero(sums)      # the items sharing a word: far fewer than all
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-sums[candidates], k - 1)[:k]]
+        top = candidates[np.argsort(-sums[candidates], kind="stable")]
+        found[0, :len(top)] = top
+        similarities[0, :len(top)] = sums[top]
+        return found, similarities
+
     def votes(self, queries: sp.csr_matrix) -> np.ndarray:
         """(documents, labels, NEIGHBOUR_FEATURES): :meth:`vote` of the nearest items."""
         return self.vote(*self.nearest(queries))

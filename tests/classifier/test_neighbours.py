@@ -73,8 +73,14 @@ def test_nearest_is_the_same_one_by_one_and_in_a_batch() -> None:
                                  max_df=0.5)
     queries = sp.random(20, 80, density=0.08, format="csr", random_state=3, dtype=np.float32)
     batch = index.votes(queries)
+    near, sims = index.nearest(queries)
     for row in range(20):
         assert np.allclose(index.votes(queries[row]), batch[row:row + 1])
+        one = queries[row]
+        found, similarities = index.nearest_row(one.indices, one.data)
+        assert np.allclose(similarities, sims[row:row + 1], atol=1e-6)
+        assert np.allclose(index.vote(found, similarities), batch[row:row + 1], atol=1e-6)
+    assert index.nearest_row(np.zeros(0, dtype=np.int64), np.zeros(0))[1].sum() == 0
 
 
 def test_precedent_evidence_names_the_nearest_item_with_the_label() -> None:
