@@ -149,7 +149,8 @@ class Tagger:
     def evidence(self, decisions: Decisions, row: int, column: int) -> list[str]:
         """Why label ``column`` scored as it did on document ``row`` of ``decisions``."""
         precedents = None
-        if decisions.nearest is not None and self.bundle is not None and self.bundle.neighbours:
+        if (decisions.nearest is not None and self.bundle is not None
+                and self.bundle.neighbours is not None):
             indexes, similarities = decisions.nearest
             precedents = self.bundle.neighbours.precedents(indexes[row], similarities[row],
                                                            column)
