@@ -11,7 +11,7 @@ have it, and the similarity of the nearest one if it has it.
 Similarity is the dot product of the model's TF-IDF rows, without the words
 found in more than ``max_df`` of the labelled items: they say little about
 which items are alike, and each is shared by thousands of items, which made the
-search thirty times slower (bench/, "tagging").
+search about 35 times slower (docs/classifier.md, "Session 8").
 """
 
 from __future__ import annotations
@@ -155,7 +155,8 @@ class NeighbourIndex:
 
 
 def precedent_evidence(precedents: Sequence[Precedent], limit: int = 80) -> str | None:
-    """"tin đã gán nhãn gần nhất: 4/5 có nhãn này, như «...»" (None without precedents)."""
+    """The precedents as one line of evidence, "tin đã gán nhãn gần nhất: 4/5 có nhãn này,
+    như «...»" (None without precedents)."""
     if not precedents:
         return None
     with_label = [p for p in precedents if p.has_label]
