@@ -267,6 +267,7 @@ def reliability_of(labels: Labels, data: TrainingData, rows: Sequence[int]
 
 def neighbour_index(data: TrainingData, matrix: sp.csr_matrix, rows: np.ndarray,
                     config: TrainConfig) -> NeighbourIndex:
+    """The precedents' index of some training items (a fold's, or all of them)."""
     return NeighbourIndex.build(matrix[rows], data.y[rows], data.known[rows],
                                 [data.items[i].title for i in rows], config.neighbours,
                                 config.neighbour_max_df)
