@@ -267,10 +267,11 @@ def reliability_of(labels: Labels, data: TrainingData, rows: Sequence[int]
 
 def neighbour_index(data: TrainingData, matrix: sp.csr_matrix, rows: np.ndarray,
                     config: TrainConfig) -> NeighbourIndex:
-    """The precedents' index of some training items (a fold's, or all of them)."""
-    return NeighbourIndex.build(matrix[rows], data.y[rows], data.known[rows],
-                                [data.items[i].title for i in rows], config.neighbours,
-                                config.neighbour_max_df)
+    """The precedents' index of some training items (a fold's, or all of them). An item
+    without a title (a post) is named in the evidence by its first words."""
+    names = [data.items[i].title or " ".join(data.items[i].text.split()[:15]) for i in rows]
+    return NeighbourIndex.build(matrix[rows], data.y[rows], data.known[rows], names,
+                                config.neighbours, config.neighbour_max_df)
 
 
 def out_of_fold(labels: Labels, data: TrainingData, matrix: sp.csr_matrix,

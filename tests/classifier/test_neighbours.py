@@ -160,3 +160,18 @@ def test_the_index_survives_pickling_at_half_precision() -> None:
     queries = sp.random(20, 80, density=0.08, format="csr", random_state=3, dtype=np.float32)
     assert np.allclose(copy.votes(queries), index.votes(queries), atol=2e-3)
     assert (copy.nearest(queries)[0] == index.nearest(queries)[0]).mean() > 0.95
+
+
+def test_an_item_without_a_title_is_named_by_its_first_words(plan: Plan) -> None:
+    from dataclasses import replace
+
+    from classifier.training import neighbour_index
+
+    items = small_training_set(plan, 30)
+    items[0] = replace(items[0], title="", text="Bài đăng không có tiêu đề " + items[0].text)
+    config = TrainConfig(folds=3)
+    data = prepare_training(plan, items, config)
+    _, matrix = fit_featurizer([p.model_input for p in data.prepared], config)
+    index = neighbour_index(data, matrix, np.arange(len(items)), config)
+    assert index.titles[0].startswith("Bài đăng không có tiêu đề")
+    assert index.titles[1] == items[1].title
