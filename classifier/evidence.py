@@ -8,11 +8,13 @@ quoted from the document too (the model itself only sees folded words).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from classifier.engine import Prepared
 from classifier.features import MODEL_WORDS, NEGATIVE_MARKER
-from classifier.neighbours import Precedent, precedent_evidence
+from classifier.neighbours import Precedent
 from classifier.normalize import Document
 
 MODEL_TERMS = 3
@@ -68,6 +70,22 @@ def model_terms(doc: Document, row: tuple[np.ndarray, np.ndarray], weights: np.n
         seen.add(key)
         quotes.append(quote)
     return quotes
+
+
+def precedent_evidence(precedents: Sequence[Precedent], limit: int = 80) -> str | None:
+    """The precedents as one line of evidence, "tin đã gán nhãn gần nhất: 4/5 có nhãn này,
+    như «...»" (None without precedents)."""
+    if not precedents:
+        return None
+    with_label = [p for p in precedents if p.has_label]
+    text = f"tin đã gán nhãn gần nhất: {len(with_label)}/{len(precedents)} có nhãn này"
+    if with_label:
+        title = with_label[0].title
+        if len(title) > limit:
+            title = title[:limit].rsplit(" ", 1)[0] + "…"
+        text += f", như «{title}»"
+    return text
+
 
 
 def evidence_for(prepared: Prepared, column: int, kind: str, *, model_p: float | None,

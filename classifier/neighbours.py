@@ -30,6 +30,12 @@ NEIGHBOUR_FEATURES = 2
 ALWAYS_KEPT_DF = 50
 
 
+def _best(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``values`` (all when fewer), largest first."""
+    top = np.argpartition(-values, k - 1)[:k] if len(values) > k else np.arange(len(values))
+    return top[np.argsort(-values[top], kind="stable")]
+
+
 @dataclass
 class Precedent:
     """One labelled item near a document."""
@@ -96,11 +102,7 @@ class NeighbourIndex:
         pointer, found, values = product.indptr, product.indices, product.data
         for row in range(n):
             start, end = pointer[row], pointer[row + 1]
-            if end - start > k:
-                top = start + np.argpartition(-values[start:end], k - 1)[:k]
-            else:
-                top = np.arange(start, end)
-            top = top[np.argsort(-values[top], kind="stable")]
+            top = start + _best(values[start:end], k)
             indexes[row, :len(top)] = found[top]
             similarities[row, :len(top)] = values[top]
         return indexes, similarities
@@ -123,9 +125,7 @@ class NeighbourIndex:
         sums = np.bincount(postings.indices[positions], minlength=len(self),
                            weights=postings.data[positions] * np.repeat(values, lengths))
         candidates = np.flatnonzero(sums)      # the items sharing a word: far fewer than all
-        if len(candidates) > k:
-            candidates = candidates[np.argpartition(-sums[candidates], k - 1)[:k]]
-        top = candidates[np.argsort(-sums[candidates], kind="stable")]
+        top = candidates[_best(sums[candidates], k)]
         found[0, :len(top)] = top
         similarities[0, :len(top)] = sums[top]
         return found, similarities
@@ -153,17 +153,3 @@ class NeighbourIndex:
         return [Precedent(self.titles[i], float(s), bool(self.labels[i, column]))
                 for i, s in zip(indexes, similarities, strict=True) if s > 0]
 
-
-def precedent_evidence(precedents: Sequence[Precedent], limit: int = 80) -> str | None:
-    """The precedents as one line of evidence, "tin đã gán nhãn gần nhất: 4/5 có nhãn này,
-    như «...»" (None without precedents)."""
-    if not precedents:
-        return None
-    with_label = [p for p in precedents if p.has_label]
-    text = f"tin đã gán nhãn gần nhất: {len(with_label)}/{len(precedents)} có nhãn này"
-    if with_label:
-        title = with_label[0].title
-        if len(title) > limit:
-            title = title[:limit].rsplit(" ", 1)[0] + "…"
-        text += f", như «{title}»"
-    return text

@@ -9,13 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 from classifier.engine import Labels
+from classifier.evidence import precedent_evidence
 from classifier.model import load_bundle
-from classifier.neighbours import (
-    ALWAYS_KEPT_DF,
-    NeighbourIndex,
-    Precedent,
-    precedent_evidence,
-)
+from classifier.neighbours import ALWAYS_KEPT_DF, NeighbourIndex, Precedent
 from classifier.tagger import Tagger
 from classifier.training import TrainConfig, fit_featurizer, out_of_fold, prepare_training
 from dophu.config import Plan
