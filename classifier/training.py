@@ -9,7 +9,7 @@ part only); the held-out test split is never seen here.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -302,8 +302,14 @@ def out_of_fold(labels: Labels, data: TrainingData, matrix: sp.csr_matrix,
 
 
 def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig | None = None,
-                *, data_hash: str = "", info: dict | None = None) -> ModelBundle:
-    """Fit everything on ``items`` (the training split and feedback) and return the model."""
+                *, data_hash: str = "", info: dict | None = None,
+                scored_subsets: Mapping[str, Callable[[LabelledItem], bool]] | None = None
+                ) -> ModelBundle:
+    """Fit everything on ``items`` (the training split and feedback) and return the model.
+
+    ``info["validation"]`` has the cross-validated figures on all items and on the real
+    ones, and on each of ``scored_subsets`` (say, the items two training sets share, to
+    compare them on the same items)."""
     config = config or TrainConfig()
     started = time.perf_counter()
     labels = Labels(plan)
@@ -338,7 +344,8 @@ def train_model(plan: Plan, items: Sequence[LabelledItem], config: TrainConfig |
     validation = {"rules": rule_raw * dates, "model": oof, "combined": combined}
     thresholds = choose_thresholds(labels, data, validation, short, config)
     info = {**(info or {}), "validation": _validation_summary(labels, data, validation,
-                                                              thresholds, short)}
+                                                              thresholds, short,
+                                                              scored_subsets or {})}
     trained_at = datetime.now(UTC).replace(microsecond=0)
     model_version = f"{plan.id}@{trained_at:%Y%m%dT%H%M%SZ}-{(data_hash or 'nohash')[:8]}"
     positives = {label: int(data.y[data.known[:, j], j].sum())
@@ -380,14 +387,18 @@ def choose_thresholds(labels: Labels, data: TrainingData, validation: dict[str, 
 
 
 def _validation_summary(labels: Labels, data: TrainingData, validation: dict[str, np.ndarray],
-                        thresholds: dict[str, dict[str, float]], short: np.ndarray
+                        thresholds: dict[str, dict[str, float]], short: np.ndarray,
+                        scored_subsets: Mapping[str, Callable[[LabelledItem], bool]]
                         ) -> dict[str, dict]:
-    """Cross-validated headline figures on the training part (all items, real items)."""
+    """Cross-validated headline figures on the training part (all items, real items, and
+    the subsets asked for), over the items with every label known."""
     from classifier.evaluation import label_metrics
 
     complete = np.array([item.known is None for item in data.items])
     subsets = {"all": complete,
                "real": complete & np.array([item.form == "real" for item in data.items])}
+    for name, member in scored_subsets.items():
+        subsets[name] = complete & np.array([bool(member(item)) for item in data.items])
     summary: dict[str, dict] = {}
     for name, rows in subsets.items():
         if not rows.any():

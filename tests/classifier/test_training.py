@@ -64,6 +64,23 @@ def test_training_is_deterministic(plan: Plan, small_model: Path) -> None:
     assert np.allclose(first.calibration, again.calibration)
 
 
+def test_cross_validation_is_also_scored_on_subsets_asked_for(plan: Plan) -> None:
+    """Two training sets are compared on the items they share (scripts/data_comparison.py)."""
+    items = small_training_set(plan)
+    bundle = train_model(plan, items, TrainConfig(folds=3), scored_subsets={
+        "every item": lambda item: True,
+        "newspapers": lambda item: item.form == "newspaper",
+        "none": lambda item: False})
+    validation = bundle.info["validation"]
+    assert validation["every item"] == validation["all"]
+    assert "none" not in validation        # no item to score
+    newspapers = validation["newspapers"]["combined"]
+    assert set(newspapers) == {"relevance_f1", "theme_micro_f1", "theme_macro_f1",
+                               "anniversary_micro_f1"}
+    assert 0 < sum(1 for item in items if item.form == "newspaper") < len(items)
+    assert newspapers != validation["all"]["combined"]
+
+
 def test_fast_features_equal_sklearn_transform(plan: Plan) -> None:
     """The plain tables the model file keeps give sklearn's TF-IDF, without sklearn."""
     labels, matcher = Labels(plan), PhraseMatcher(plan)
