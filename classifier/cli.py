@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # command registers these, and importing them up front costs each command ~1.5 s.
 
 BATCH = 256
+MAX_RESAMPLES = 20_000     # --bootstrap: plenty for a 95% interval; 20,000 take ~20 s here
 
 
 class DocLineError(ValueError):
@@ -225,6 +226,9 @@ def evaluate_cmd(
     data: Annotated[list[Path] | None, typer.Option(
         "--data-file", help="Time split: labelled JSON Lines (default: classifier/data/*.jsonl)")
     ] = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", help="Also give 95% intervals of the headline figures over this many "
+        "bootstrap resamples of the gold items (1,000 is usual; 0: none)")] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
@@ -232,7 +236,12 @@ def evaluate_cmd(
 
     context = context_of(typer_ctx)
     plan = context.plan
+    if not 0 <= bootstrap <= MAX_RESAMPLES:
+        raise BadInput(f"--bootstrap: expected 0 to {MAX_RESAMPLES:,} resamples, got {bootstrap}")
     if trained_before is not None:
+        if bootstrap:
+            raise BadInput("--bootstrap goes with the held-out split or --gold, "
+                           "not --trained-before")
         if gold is not None or model is not None:
             raise BadInput("--trained-before trains its own models on the labelled corpus: "
                            "it takes --data-file, not --gold or --model")
@@ -260,7 +269,7 @@ def evaluate_cmd(
     if not items:
         raise BadInput(f"{gold_name}: no gold items")
     bundle, model_name = _load_model_for(plan, model, context.model_path)
-    result = evaluate_items(plan, bundle, items, real_news_subset(items))
+    result = evaluate_items(plan, bundle, items, real_news_subset(items), bootstrap=bootstrap)
     payload = {"gold": {"source": gold_name, "items": len(items)},
                "model": bundle.summary() if bundle else None, "model_source": model_name,
                "results": result}
@@ -325,6 +334,9 @@ def _print_evaluation(payload: dict[str, Any]) -> None:
                 _fmt(m["theme"]["macro_f1"]), f"{m['anniversary']['micro']['f1']:.3f}",
                 _fmt(m["anniversary"]["macro_f1"]))
         out.print(table)
+        mode = "combined" if "combined" in modes else "rules"
+        if "intervals" in modes[mode]:
+            _print_intervals(subset, mode, modes[mode]["intervals"])
     final = payload["results"]["all"]
     mode = "combined" if "combined" in final else "rules"
     table = Table("label", "support", "P", "R", "F1", title=f"per label ({mode}, all)")
@@ -342,6 +354,18 @@ def _print_evaluation(payload: dict[str, Any]) -> None:
         table.add_row(trap["phrase"], ", ".join(trap["labels"])[:60], str(trap["items"]),
                       str(trap["wrongly_tagged"]))
     out.print(table)
+
+
+def _print_intervals(subset: str, mode: str, intervals: dict[str, Any]) -> None:
+    def span(name: str) -> str:
+        value = intervals[name]
+        return "-" if value is None else f"{value[0]:.3f}-{value[1]:.3f}"
+
+    out.print(f"{subset}, {mode}: {intervals['confidence']:.0%} intervals over "
+              f"{intervals['resamples']:,} resamples of the items: relevance F1 "
+              f"{span('relevance_f1')}, themes micro {span('theme_micro_f1')} / macro "
+              f"{span('theme_macro_f1')}, anniversaries micro {span('anniversary_micro_f1')} "
+              f"/ macro {span('anniversary_macro_f1')}", highlight=False)
 
 
 def _fmt(value: float | None) -> str:

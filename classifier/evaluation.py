@@ -7,7 +7,7 @@ model alone, and their combination (what the tagger emits).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,6 +85,75 @@ def label_metrics(labels: Labels, truth: np.ndarray, predicted: np.ndarray) -> d
             "labels": per_label}
 
 
+# The headline figures that get bootstrap intervals, as label_metrics names them.
+HEADLINE = ("relevance_f1", "theme_micro_f1", "theme_macro_f1", "anniversary_micro_f1",
+            "anniversary_macro_f1")
+
+
+RESAMPLE_CHUNK = 500     # resamples drawn at a time: memory stays ~ chunk × items
+
+
+def resample_counts(n_items: int, resamples: int, seed: int = 0) -> Iterator[np.ndarray]:
+    """Chunks of (resamples, items): how many times each item is drawn in each bootstrap
+    resample; the same seed gives the same resamples."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, resamples, RESAMPLE_CHUNK):
+        size = min(RESAMPLE_CHUNK, resamples - start)
+        yield rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=size)
+
+
+def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """F1 from counts; NaN where it is undefined (no gold positive and no guess at all: a
+    resample of negatives only), which the intervals then leave out."""
+    denominator = 2 * tp + fp + fn
+    return np.divide(2 * tp, denominator, out=np.full(np.shape(tp), np.nan),
+                     where=denominator > 0)
+
+
+def resampled_figures(labels: Labels, truth: np.ndarray, predicted: np.ndarray,
+                      counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The headline figures of label_metrics on every resample (rows of ``counts``), computed
+    from per-item counts in one product rather than by copying items."""
+    truth, predicted = truth.astype(bool), predicted.astype(bool)
+    counts = counts.astype(float)
+    pairs = {name: counts @ cells.astype(float) for name, cells in (
+        ("tp", truth & predicted), ("fp", ~truth & predicted), ("fn", truth & ~predicted))}
+    gold, guess = truth.any(axis=1), predicted.any(axis=1)
+    figures = {"relevance_f1": _f1(counts @ (gold & guess), counts @ (~gold & guess),
+                                   counts @ (gold & ~guess))}
+    kinds = np.array(labels.kinds)
+    for kind in ("theme", "anniversary"):
+        tp, fp, fn = (pairs[k][:, kinds == kind] for k in ("tp", "fp", "fn"))
+        figures[f"{kind}_micro_f1"] = _f1(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1))
+        present = (tp + fn) > 0           # as label_metrics: labels found in the gold items
+        sums = np.where(present, np.nan_to_num(_f1(tp, fp, fn)), 0.0).sum(axis=1)
+        found = present.sum(axis=1)
+        figures[f"{kind}_macro_f1"] = np.divide(sums, found, out=np.full(sums.shape, np.nan),
+                                                where=found > 0)   # NaN: no label in the gold
+    return figures
+
+
+def bootstrap_intervals(labels: Labels, truth: np.ndarray, predicted: np.ndarray,
+                        resamples: int, confidence: float = 0.95, seed: int = 0
+                        ) -> dict[str, Any]:
+    """Percentile intervals of the headline figures over bootstrap resamples of the items:
+    how far a figure could move on another sample of the same size, so that a difference
+    smaller than that is read as noise."""
+    chunks = [resampled_figures(labels, truth, predicted, counts)
+              for counts in resample_counts(truth.shape[0], resamples, seed)]
+    figures = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in HEADLINE}
+    tail = (1 - confidence) / 2 * 100
+
+    def interval(values: np.ndarray) -> list[float] | None:
+        values = values[~np.isnan(values)]
+        if not len(values):
+            return None
+        return [round(float(np.percentile(values, q)), 4) for q in (tail, 100 - tail)]
+
+    return {"resamples": resamples, "confidence": confidence, "seed": seed,
+            **{name: interval(figures[name]) for name in HEADLINE}}
+
+
 def trap_phrases(plan: Plan) -> dict[str, tuple[str, ...]]:
     """The look-alikes to check: the guide's list plus the plan's negative phrases."""
     known = set(plan.label_ids("theme")) | set(plan.label_ids("anniversary"))
@@ -139,8 +208,10 @@ def real_news_subset(items: Sequence[LabelledItem]) -> dict[str, list[bool]]:
 
 
 def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem],
-                   subsets: dict[str, Sequence[bool]] | None = None) -> dict[str, Any]:
-    """Metrics of every available mode on ``items`` (and on named subsets of them)."""
+                   subsets: dict[str, Sequence[bool]] | None = None, *,
+                   bootstrap: int = 0) -> dict[str, Any]:
+    """Metrics of every available mode on ``items`` (and on named subsets of them); with
+    ``bootstrap`` resamples, each mode's headline figures also get 95% ``intervals``."""
     labels = Labels(plan)
     matcher = PhraseMatcher(plan)
     features = bundle.features.config if bundle else None
@@ -169,6 +240,9 @@ def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[Label
             if mode == modes[-1]:                 # the mode the tagger uses
                 metrics["review_queue"] = review_queue_yield(
                     scores.of(mode)[mask], cut[mask], truth[mask])
+            if bootstrap:
+                metrics["intervals"] = bootstrap_intervals(labels, truth[mask],
+                                                           predicted[mask], bootstrap)
             result[name][mode] = metrics
     return result
 

@@ -138,6 +138,19 @@ def test_evaluate_a_gold_file(dophu: Dophu, plan: Plan, small_model: Path,
                     "items": 1, "wrongly_tagged": 0}
     text = dophu("evaluate", "--gold", str(gold), "--model", str(small_model))
     assert text.exit_code == 0 and "combined" in text.stdout
+    assert "intervals" not in combined                  # only when asked for
+    out = dophu.json("evaluate", "--gold", str(gold), "--model", str(small_model),
+                     "--bootstrap", "200")
+    for mode in ("rules", "model", "combined"):
+        intervals = out["results"]["all"][mode]["intervals"]
+        assert intervals["resamples"] == 200
+        low, high = intervals["relevance_f1"]
+        assert 0.0 <= low <= out["results"]["all"][mode]["relevance"]["f1"] <= high <= 1.0
+    assert out["results"]["all"]["combined"]["intervals"]["relevance_f1"] == [1.0, 1.0]
+    text = dophu("evaluate", "--gold", str(gold), "--model", str(small_model),
+                 "--bootstrap", "200")
+    assert "all, combined: 95% intervals over 200 resamples of the items: relevance F1 " \
+        "1.000-1.000" in text.stdout
 
 
 def test_evaluate_with_a_model_of_another_plan_is_a_clear_error(
@@ -220,6 +233,9 @@ def test_evaluate_time_split(dophu: Dophu, plan: Plan, tmp_path: Path) -> None:
     (["--trained-before", "2025-06-01", "--tested-from", "2025-05-01"], "is before"),
     (["--trained-before", "2025-06-01", "--gold", "x.jsonl"], "not --gold or --model"),
     (["--tested-from", "2025-06-01"], "go with --trained-before"),
+    (["--bootstrap", "-1"], "--bootstrap: expected 0 to 20,000 resamples, got -1"),
+    (["--bootstrap", "20001"], "--bootstrap: expected 0 to 20,000 resamples, got 20001"),
+    (["--trained-before", "2025-06-01", "--bootstrap", "100"], "not --trained-before"),
 ])
 def test_evaluate_time_split_bad_input(dophu: Dophu, args: list[str], message: str) -> None:
     result = dophu("evaluate", *args)
