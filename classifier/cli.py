@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 BATCH = 256
 MAX_RESAMPLES = 20_000     # --bootstrap: plenty for a 95% interval; 20,000 take ~20 s here
+DEFAULT_RESAMPLES = 1000   # --compare-model without --bootstrap
 
 
 class DocLineError(ValueError):
@@ -229,6 +230,9 @@ def evaluate_cmd(
     bootstrap: Annotated[int, typer.Option(
         "--bootstrap", help="Also give 95% intervals of the headline figures over this many "
         "bootstrap resamples of the gold items (1,000 is usual; 0: none)")] = 0,
+    compare_model: Annotated[Path | None, typer.Option(
+        "--compare-model", help="Another model file: its figures minus the model's, with a "
+        "paired 95% interval over --bootstrap resamples (default 1,000)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per-label precision/recall/F1, averages, relevance, and look-alike traps."""
@@ -239,9 +243,9 @@ def evaluate_cmd(
     if not 0 <= bootstrap <= MAX_RESAMPLES:
         raise BadInput(f"--bootstrap: expected 0 to {MAX_RESAMPLES:,} resamples, got {bootstrap}")
     if trained_before is not None:
-        if bootstrap:
-            raise BadInput("--bootstrap goes with the held-out split or --gold, "
-                           "not --trained-before")
+        if bootstrap or compare_model is not None:
+            raise BadInput("--bootstrap and --compare-model go with the held-out split or "
+                           "--gold, not --trained-before")
         if gold is not None or model is not None:
             raise BadInput("--trained-before trains its own models on the labelled corpus: "
                            "it takes --data-file, not --gold or --model")
@@ -273,10 +277,27 @@ def evaluate_cmd(
     payload = {"gold": {"source": gold_name, "items": len(items)},
                "model": bundle.summary() if bundle else None, "model_source": model_name,
                "results": result}
+    if compare_model is not None:
+        payload["comparison"] = _comparison(plan, bundle, model_name, compare_model, items,
+                                            bootstrap or DEFAULT_RESAMPLES)
     if as_json:
         emit_json(payload)
         return
     _print_evaluation(payload)
+
+
+def _comparison(plan: Any, bundle: ModelBundle | None, model_name: str, other: Path,
+                items: list[Any], resamples: int) -> dict[str, Any]:
+    from classifier.evaluation import compare_models, real_news_subset
+
+    if bundle is None:
+        raise BadInput(f"--compare-model: there is no model to compare it with ({model_name})")
+    second, second_name = _load_model_for(plan, other, other)
+    if second is None:                 # an explicit file loads or raises: not expected
+        raise BadInput(f"--compare-model: {other}: no model in it")
+    comparison = compare_models(plan, bundle, second, items, real_news_subset(items),
+                                resamples=resamples)
+    return {"first": model_name, "second": second_name, **comparison}
 
 
 def _day(value: str, option: str) -> date:
@@ -337,6 +358,8 @@ def _print_evaluation(payload: dict[str, Any]) -> None:
         mode = "combined" if "combined" in modes else "rules"
         if "intervals" in modes[mode]:
             _print_intervals(subset, mode, modes[mode]["intervals"])
+    if "comparison" in payload:
+        _print_comparison(payload["comparison"])
     final = payload["results"]["all"]
     mode = "combined" if "combined" in final else "rules"
     table = Table("label", "support", "P", "R", "F1", title=f"per label ({mode}, all)")
@@ -354,6 +377,22 @@ def _print_evaluation(payload: dict[str, Any]) -> None:
         table.add_row(trap["phrase"], ", ".join(trap["labels"])[:60], str(trap["items"]),
                       str(trap["wrongly_tagged"]))
     out.print(table)
+
+
+def _print_comparison(comparison: dict[str, Any]) -> None:
+    out.print(f"comparison (combined): second = {comparison['second']}, first = "
+              f"{comparison['first']}; {comparison['confidence']:.0%} paired intervals over "
+              f"{comparison['resamples']:,} resamples", highlight=False, markup=False)
+    for subset, rows in comparison["subsets"].items():
+        table = Table("figure", "first", "second", "second - first", "interval",
+                      title=f"comparison, {subset}")
+        for name, row in rows.items():
+            interval = row["interval"]
+            table.add_row(name, _fmt(row["first"]), _fmt(row["second"]),
+                          "-" if row["difference"] is None else f"{row['difference']:+.3f}",
+                          "-" if interval is None
+                          else f"{interval[0]:+.3f} to {interval[1]:+.3f}")
+        out.print(table)
 
 
 def _print_intervals(subset: str, mode: str, intervals: dict[str, Any]) -> None:

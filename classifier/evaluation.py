@@ -8,12 +8,20 @@ model alone, and their combination (what the tagger emits).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from classifier.corpus import LabelledItem
-from classifier.engine import Labels, prepare, score_batch, short_flags, threshold_matrix
+from classifier.engine import (
+    Labels,
+    Scores,
+    prepare,
+    score_batch,
+    short_flags,
+    threshold_matrix,
+)
 from classifier.matcher import PhraseMatcher
 from classifier.model import MODES, ModelBundle
 from classifier.normalize import normalize_phrase
@@ -207,11 +215,27 @@ def real_news_subset(items: Sequence[LabelledItem]) -> dict[str, list[bool]]:
     return {"real": flags} if any(flags) and not all(flags) else {}
 
 
-def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem],
-                   subsets: dict[str, Sequence[bool]] | None = None, *,
-                   bootstrap: int = 0) -> dict[str, Any]:
-    """Metrics of every available mode on ``items`` (and on named subsets of them); with
-    ``bootstrap`` resamples, each mode's headline figures also get 95% ``intervals``."""
+@dataclass
+class Scored:
+    """Gold labels and every available mode's scores and decisions on some items."""
+
+    labels: Labels
+    truth: np.ndarray
+    scores: Scores
+    cut: dict[str, np.ndarray]
+    joined: list[str]
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(self.cut)
+
+    def predicted(self, mode: str) -> np.ndarray:
+        return self.scores.of(mode) >= self.cut[mode]
+
+
+def score_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem]
+                ) -> Scored:
+    """Score gold items once, for every mode the model allows."""
     labels = Labels(plan)
     matcher = PhraseMatcher(plan)
     features = bundle.features.config if bundle else None
@@ -220,31 +244,88 @@ def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[Label
     scores, _ = score_batch(labels, prepared, bundle)
     truth = np.array([[int(label in i.labels) for label in labels.ids] for i in items],
                      dtype=bool).reshape(len(items), len(labels))
-    joined = [p.doc.joined for p in prepared]
     short = short_flags(prepared)
-    subsets = {"all": [True] * len(items), **(subsets or {})}
     modes = MODES if bundle is not None else ("rules",)
+    cut = {mode: threshold_matrix(labels, bundle.thresholds if bundle else None, mode, short)
+           for mode in modes}
+    return Scored(labels, truth, scores, cut, [p.doc.joined for p in prepared])
+
+
+def _masks(n_items: int, subsets: dict[str, Sequence[bool]] | None
+           ) -> dict[str, np.ndarray]:
+    flags = {"all": [True] * n_items, **(subsets or {})}
+    masks = {name: np.array(f, dtype=bool) for name, f in flags.items()}
+    return {name: mask for name, mask in masks.items() if mask.any()}
+
+
+def evaluate_items(plan: Plan, bundle: ModelBundle | None, items: Sequence[LabelledItem],
+                   subsets: dict[str, Sequence[bool]] | None = None, *,
+                   bootstrap: int = 0) -> dict[str, Any]:
+    """Metrics of every available mode on ``items`` (and on named subsets of them); with
+    ``bootstrap`` resamples, each mode's headline figures also get 95% ``intervals``."""
+    scored = score_items(plan, bundle, items)
+    labels, truth = scored.labels, scored.truth
     result: dict[str, Any] = {}
-    for name, flags in subsets.items():
-        mask = np.array(flags, dtype=bool)
-        if not mask.any():
-            continue
+    for name, mask in _masks(len(items), subsets).items():
         result[name] = {}
-        for mode in modes:
-            cut = threshold_matrix(labels, bundle.thresholds if bundle else None, mode, short)
-            predicted = scores.of(mode) >= cut
+        for mode in scored.modes:
+            predicted = scored.predicted(mode)
             metrics = label_metrics(labels, truth[mask], predicted[mask])
-            metrics["traps"] = trap_confusion(plan, labels, [j for j, m in zip(joined, mask,
-                                                                               strict=True) if m],
-                                              truth[mask], predicted[mask])
-            if mode == modes[-1]:                 # the mode the tagger uses
+            metrics["traps"] = trap_confusion(
+                plan, labels, [j for j, m in zip(scored.joined, mask, strict=True) if m],
+                truth[mask], predicted[mask])
+            if mode == scored.modes[-1]:                 # the mode the tagger uses
                 metrics["review_queue"] = review_queue_yield(
-                    scores.of(mode)[mask], cut[mask], truth[mask])
+                    scored.scores.of(mode)[mask], scored.cut[mode][mask], truth[mask])
             if bootstrap:
                 metrics["intervals"] = bootstrap_intervals(labels, truth[mask],
                                                            predicted[mask], bootstrap)
             result[name][mode] = metrics
     return result
+
+
+def compare_models(plan: Plan, first: ModelBundle, second: ModelBundle,
+                   items: Sequence[LabelledItem], subsets: dict[str, Sequence[bool]] | None = None,
+                   *, resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+                   ) -> dict[str, Any]:
+    """The second model's headline figures minus the first's (combined scorer), with a
+    paired bootstrap interval: both are scored on the same resamples of the items, so the
+    interval is that of the difference, narrower than either figure's own."""
+    one, two = score_items(plan, first, items), score_items(plan, second, items)
+    labels, truth = one.labels, one.truth
+    tail = (1 - confidence) / 2 * 100
+    result: dict[str, Any] = {}
+    for name, mask in _masks(len(items), subsets).items():
+        a_pred, b_pred = one.predicted("combined")[mask], two.predicted("combined")[mask]
+        points = [_headline(label_metrics(labels, truth[mask], p)) for p in (a_pred, b_pred)]
+        gaps: dict[str, list[np.ndarray]] = {key: [] for key in HEADLINE}
+        for counts in resample_counts(int(mask.sum()), resamples, seed):
+            a_fig = resampled_figures(labels, truth[mask], a_pred, counts)
+            b_fig = resampled_figures(labels, truth[mask], b_pred, counts)
+            for key in HEADLINE:
+                gaps[key].append(b_fig[key] - a_fig[key])
+        rows = {}
+        for key in HEADLINE:
+            values = np.concatenate(gaps[key])
+            values = values[~np.isnan(values)]
+            first_value, second_value = points[0][key], points[1][key]
+            rows[key] = {
+                "first": first_value, "second": second_value,
+                "difference": (None if first_value is None or second_value is None
+                               else round(second_value - first_value, 4)),
+                "interval": ([round(float(np.percentile(values, q)), 4)
+                              for q in (tail, 100 - tail)] if len(values) else None)}
+        result[name] = rows
+    return {"resamples": resamples, "confidence": confidence, "seed": seed,
+            "subsets": result}
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, float | None]:
+    return {"relevance_f1": metrics["relevance"]["f1"],
+            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
+            "theme_macro_f1": metrics["theme"]["macro_f1"],
+            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
+            "anniversary_macro_f1": metrics["anniversary"]["macro_f1"]}
 
 
 def review_queue_yield(scores: np.ndarray, cut: np.ndarray, truth: np.ndarray,

@@ -151,6 +151,25 @@ def test_evaluate_a_gold_file(dophu: Dophu, plan: Plan, small_model: Path,
                  "--bootstrap", "200")
     assert "all, combined: 95% intervals over 200 resamples of the items: relevance F1 " \
         "1.000-1.000" in text.stdout
+    # a paired comparison: the same model gives no difference; one that tags nothing loses
+    # all of relevance on every resample that has a relevant item
+    same = dophu.json("evaluate", "--gold", str(gold), "--model", str(small_model),
+                      "--compare-model", str(small_model))["comparison"]
+    assert same["resamples"] == 1000 and same["second"] == str(small_model)
+    assert same["subsets"]["all"]["relevance_f1"] == {
+        "first": 1.0, "second": 1.0, "difference": 0.0, "interval": [0.0, 0.0]}
+    bundle = load_bundle(small_model)
+    bundle.thresholds["combined"] = {k: 1.01 for k in bundle.thresholds["combined"]}
+    bundle.thresholds["combined:short"] = dict(bundle.thresholds["combined"])
+    silent = save_bundle(bundle, tmp_path / "silent.joblib")
+    worse = dophu.json("evaluate", "--gold", str(gold), "--model", str(small_model),
+                       "--compare-model", str(silent), "--bootstrap", "300")["comparison"]
+    assert worse["resamples"] == 300
+    assert worse["subsets"]["all"]["relevance_f1"] == {
+        "first": 1.0, "second": 0.0, "difference": -1.0, "interval": [-1.0, -1.0]}
+    text = dophu("evaluate", "--gold", str(gold), "--model", str(small_model),
+                 "--compare-model", str(silent))
+    assert "comparison, all" in text.stdout and "-1.000 to -1.000" in text.stdout
 
 
 def test_evaluate_with_a_model_of_another_plan_is_a_clear_error(
@@ -236,6 +255,8 @@ def test_evaluate_time_split(dophu: Dophu, plan: Plan, tmp_path: Path) -> None:
     (["--bootstrap", "-1"], "--bootstrap: expected 0 to 20,000 resamples, got -1"),
     (["--bootstrap", "20001"], "--bootstrap: expected 0 to 20,000 resamples, got 20001"),
     (["--trained-before", "2025-06-01", "--bootstrap", "100"], "not --trained-before"),
+    (["--trained-before", "2025-06-01", "--compare-model", "m.joblib"], "not --trained-before"),
+    (["--compare-model", "missing.joblib"], "model file not found"),
 ])
 def test_evaluate_time_split_bad_input(dophu: Dophu, args: list[str], message: str) -> None:
     result = dophu("evaluate", *args)
