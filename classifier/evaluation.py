@@ -93,12 +93,19 @@ def label_metrics(labels: Labels, truth: np.ndarray, predicted: np.ndarray) -> d
             "labels": per_label}
 
 
-# The headline figures that get bootstrap intervals, as label_metrics names them.
+# The headline figures (what the targets and the intervals are about).
 HEADLINE = ("relevance_f1", "theme_micro_f1", "theme_macro_f1", "anniversary_micro_f1",
             "anniversary_macro_f1")
-
-
 RESAMPLE_CHUNK = 500     # resamples drawn at a time: memory stays ~ chunk × items
+
+
+def headline_figures(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """The HEADLINE figures of a label_metrics result, flat."""
+    return {"relevance_f1": metrics["relevance"]["f1"],
+            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
+            "theme_macro_f1": metrics["theme"]["macro_f1"],
+            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
+            "anniversary_macro_f1": metrics["anniversary"]["macro_f1"]}
 
 
 def resample_counts(n_items: int, resamples: int, seed: int = 0) -> Iterator[np.ndarray]:
@@ -141,6 +148,15 @@ def resampled_figures(labels: Labels, truth: np.ndarray, predicted: np.ndarray,
     return figures
 
 
+def percentile_interval(values: np.ndarray, confidence: float) -> list[float] | None:
+    """The central ``confidence`` share of ``values`` (NaN left out; None if nothing is left)."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return None
+    tail = (1 - confidence) / 2 * 100
+    return [round(float(np.percentile(values, q)), 4) for q in (tail, 100 - tail)]
+
+
 def bootstrap_intervals(labels: Labels, truth: np.ndarray, predicted: np.ndarray,
                         resamples: int, confidence: float = 0.95, seed: int = 0
                         ) -> dict[str, Any]:
@@ -149,17 +165,10 @@ def bootstrap_intervals(labels: Labels, truth: np.ndarray, predicted: np.ndarray
     smaller than that is read as noise."""
     chunks = [resampled_figures(labels, truth, predicted, counts)
               for counts in resample_counts(truth.shape[0], resamples, seed)]
-    figures = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in HEADLINE}
-    tail = (1 - confidence) / 2 * 100
-
-    def interval(values: np.ndarray) -> list[float] | None:
-        values = values[~np.isnan(values)]
-        if not len(values):
-            return None
-        return [round(float(np.percentile(values, q)), 4) for q in (tail, 100 - tail)]
-
     return {"resamples": resamples, "confidence": confidence, "seed": seed,
-            **{name: interval(figures[name]) for name in HEADLINE}}
+            **{name: percentile_interval(np.concatenate([chunk[name] for chunk in chunks]),
+                                         confidence)
+               for name in HEADLINE}}
 
 
 def trap_phrases(plan: Plan) -> dict[str, tuple[str, ...]]:
@@ -293,11 +302,11 @@ def compare_models(plan: Plan, first: ModelBundle, second: ModelBundle,
     interval is that of the difference, narrower than either figure's own."""
     one, two = score_items(plan, first, items), score_items(plan, second, items)
     labels, truth = one.labels, one.truth
-    tail = (1 - confidence) / 2 * 100
     result: dict[str, Any] = {}
     for name, mask in _masks(len(items), subsets).items():
         a_pred, b_pred = one.predicted("combined")[mask], two.predicted("combined")[mask]
-        points = [_headline(label_metrics(labels, truth[mask], p)) for p in (a_pred, b_pred)]
+        points = [headline_figures(label_metrics(labels, truth[mask], p))
+                  for p in (a_pred, b_pred)]
         gaps: dict[str, list[np.ndarray]] = {key: [] for key in HEADLINE}
         for counts in resample_counts(int(mask.sum()), resamples, seed):
             a_fig = resampled_figures(labels, truth[mask], a_pred, counts)
@@ -306,26 +315,15 @@ def compare_models(plan: Plan, first: ModelBundle, second: ModelBundle,
                 gaps[key].append(b_fig[key] - a_fig[key])
         rows = {}
         for key in HEADLINE:
-            values = np.concatenate(gaps[key])
-            values = values[~np.isnan(values)]
             first_value, second_value = points[0][key], points[1][key]
             rows[key] = {
                 "first": first_value, "second": second_value,
                 "difference": (None if first_value is None or second_value is None
                                else round(second_value - first_value, 4)),
-                "interval": ([round(float(np.percentile(values, q)), 4)
-                              for q in (tail, 100 - tail)] if len(values) else None)}
+                "interval": percentile_interval(np.concatenate(gaps[key]), confidence)}
         result[name] = rows
     return {"resamples": resamples, "confidence": confidence, "seed": seed,
             "subsets": result}
-
-
-def _headline(metrics: dict[str, Any]) -> dict[str, float | None]:
-    return {"relevance_f1": metrics["relevance"]["f1"],
-            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
-            "theme_macro_f1": metrics["theme"]["macro_f1"],
-            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
-            "anniversary_macro_f1": metrics["anniversary"]["macro_f1"]}
 
 
 def review_queue_yield(scores: np.ndarray, cut: np.ndarray, truth: np.ndarray,

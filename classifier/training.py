@@ -392,7 +392,7 @@ def _validation_summary(labels: Labels, data: TrainingData, validation: dict[str
                         ) -> dict[str, dict]:
     """Cross-validated headline figures on the training part (all items, real items, and
     the subsets asked for), over the items with every label known."""
-    from classifier.evaluation import label_metrics
+    from classifier.evaluation import headline_figures, label_metrics
 
     complete = np.array([item.known is None for item in data.items])
     subsets = {"all": complete,
@@ -406,12 +406,8 @@ def _validation_summary(labels: Labels, data: TrainingData, validation: dict[str
         summary[name] = {}
         for mode, scores in validation.items():
             cut = threshold_matrix(labels, thresholds, mode, short)
-            m = label_metrics(labels, data.y[rows].astype(bool), scores[rows] >= cut[rows])
-            summary[name][mode] = {
-                "relevance_f1": m["relevance"]["f1"],
-                "theme_micro_f1": m["theme"]["micro"]["f1"],
-                "theme_macro_f1": m["theme"]["macro_f1"],
-                "anniversary_micro_f1": m["anniversary"]["micro"]["f1"]}
+            summary[name][mode] = headline_figures(
+                label_metrics(labels, data.y[rows].astype(bool), scores[rows] >= cut[rows]))
     return summary
 
 

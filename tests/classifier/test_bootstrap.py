@@ -7,6 +7,7 @@ import numpy as np
 from classifier.engine import Labels
 from classifier.evaluation import (
     bootstrap_intervals,
+    headline_figures,
     label_metrics,
     resample_counts,
     resampled_figures,
@@ -21,14 +22,6 @@ def _gold_and_guesses(labels: Labels, n: int = 60, seed: int = 7) -> tuple[np.nd
     return truth, truth ^ noise        # a tagger right about 90% of the pairs
 
 
-def _headline(metrics: dict) -> dict[str, float | None]:
-    return {"relevance_f1": metrics["relevance"]["f1"],
-            "theme_micro_f1": metrics["theme"]["micro"]["f1"],
-            "theme_macro_f1": metrics["theme"]["macro_f1"],
-            "anniversary_micro_f1": metrics["anniversary"]["micro"]["f1"],
-            "anniversary_macro_f1": metrics["anniversary"]["macro_f1"]}
-
-
 def test_resampled_figures_equal_label_metrics_on_the_resampled_items(plan: Plan) -> None:
     """Counting each item as often as it is drawn gives what copying it would."""
     labels = Labels(plan)
@@ -38,7 +31,7 @@ def test_resampled_figures_equal_label_metrics_on_the_resampled_items(plan: Plan
     figures = resampled_figures(labels, truth, predicted, counts)
     for b, row in enumerate(counts):
         drawn = np.repeat(np.arange(len(truth)), row)
-        expected = _headline(label_metrics(labels, truth[drawn], predicted[drawn]))
+        expected = headline_figures(label_metrics(labels, truth[drawn], predicted[drawn]))
         for name, value in expected.items():
             # label_metrics rounds to 4 places (macro: each label's F1, then the mean)
             assert abs(figures[name][b] - value) < 2e-4, (name, b)
@@ -47,7 +40,7 @@ def test_resampled_figures_equal_label_metrics_on_the_resampled_items(plan: Plan
 def test_intervals_bracket_the_figure_and_repeat_with_the_seed(plan: Plan) -> None:
     labels = Labels(plan)
     truth, predicted = _gold_and_guesses(labels, n=300)
-    point = _headline(label_metrics(labels, truth, predicted))
+    point = headline_figures(label_metrics(labels, truth, predicted))
     intervals = bootstrap_intervals(labels, truth, predicted, resamples=700)
     assert intervals == bootstrap_intervals(labels, truth, predicted, resamples=700)
     assert intervals["resamples"] == 700 and intervals["confidence"] == 0.95
