@@ -87,7 +87,6 @@ def precedent_evidence(precedents: Sequence[Precedent], limit: int = 80) -> str 
     return text
 
 
-
 def evidence_for(prepared: Prepared, column: int, kind: str, *, model_p: float | None,
                  row: tuple[np.ndarray, np.ndarray] | None, weights: np.ndarray | None,
                  feature_names: list[str] | None,

@@ -19,7 +19,6 @@ import argparse
 import gzip
 import json
 import sys
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from classifier.review import log_odds  # noqa: E402
 from classifier.tagger import build_tagger  # noqa: E402
 from dophu.config import load_plan  # noqa: E402
 from dophu.dates import parse_datetime  # noqa: E402
+from dophu.text import fold_lower, normalize_text  # noqa: E402
 
 PLAN = REPO / "config" / "plans" / "can-tho-chu-de-lon-2025.yaml"
 CORPUS = REPO.parent / "shared" / "data" / "vn-news-2025-2026.jsonl.gz"
@@ -42,8 +42,7 @@ BATCH = 2000
 
 def title_key(title: str) -> str:
     """A title without case, diacritics or spacing differences: how reposts are recognised."""
-    folded = unicodedata.normalize("NFD", title.lower()).replace("đ", "d")
-    return " ".join("".join(ch for ch in folded if not unicodedata.combining(ch)).split())
+    return " ".join(fold_lower(normalize_text(title)).split())
 
 
 def main() -> None:
